@@ -1,0 +1,28 @@
+"""Flask application factory."""
+from __future__ import annotations
+
+from flask import Flask
+from flask_cors import CORS
+
+from cds_service import errors, hook_endpoints
+from cds_service.config import Settings
+from hooks.engine import Engine, EngineOptions
+
+
+def engine_options(settings: Settings) -> EngineOptions:
+    return EngineOptions(elderly_age=settings.elderly_age, info_cards=settings.info_cards,
+                         qcdsm_id=settings.qcdsm_id, warn_confidences=settings.warn_confidences,
+                         criteria_packs=settings.criteria_packs)
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.config["SETTINGS"] = settings
+    app.extensions["engine"] = engine or Engine.create(engine_options(settings))
+    CORS(app, resources={r"/*": {"origins": list(settings.cors_origins)}},
+         allow_headers=["Authorization", "Content-Type"], methods=["GET", "POST", "OPTIONS"], max_age=600)
+    errors.register(app)
+    app.register_blueprint(hook_endpoints.bp)
+    return app

@@ -1,0 +1,48 @@
+"""Discovery and the hook endpoints."""
+from __future__ import annotations
+
+import orjson
+from flask import Blueprint, current_app, request
+
+from cds_service import discovery, validation
+from cds_service.errors import ApiError, json_response
+from fhir_mappings.dates import today_utc
+from fhir_mappings.record import record_from_prefetch
+from hooks import HookInputError, RecordUnavailable
+
+bp = Blueprint("hooks", __name__)
+
+
+@bp.get("/cds-services")
+def list_services():
+    return json_response({"services": discovery.SERVICES})
+
+
+def read_json_body() -> object:
+    raw = request.get_data(cache=False)
+    if not raw:
+        raise ApiError(400, "request body is empty; a JSON object is required", "(body)")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise ApiError(400, "request body is not valid JSON", "(body)") from None
+
+
+@bp.post("/cds-services/<service_id>")
+def call_service(service_id: str):
+    service = discovery.service(service_id)
+    if service is None:
+        raise ApiError(404, f"no CDS service with id '{service_id}'; see /cds-services", "id")
+    body = read_json_body()
+    validation.check("hook-request.schema.json", body)
+    if body["hook"] != service["hook"]:
+        raise ApiError(400, f"hook is '{body['hook']}' but service '{service_id}' answers '{service['hook']}'", "hook")
+    record = record_from_prefetch(body.get("prefetch"))
+    handler = discovery.HANDLERS[service_id]
+    try:
+        result = handler.handle(current_app.extensions["engine"], body["context"], record, today_utc())
+    except HookInputError as exc:
+        raise ApiError(400, exc.message, exc.field) from None
+    except RecordUnavailable as exc:
+        raise ApiError(412, str(exc)) from None
+    return json_response(result.body)

@@ -1,0 +1,44 @@
+"""Hook request checks with the JSON Schema in schemas/: each failure names the field and the problem."""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import jsonschema
+from jsonschema.exceptions import best_match
+
+from cds_service.errors import ApiError
+
+SCHEMAS = Path(__file__).with_name("schemas")
+
+
+@lru_cache(maxsize=None)
+def validator(name: str) -> jsonschema.Draft202012Validator:
+    schema = json.loads((SCHEMAS / name).read_text())
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+def field_path(err: jsonschema.ValidationError) -> str:
+    path = ""
+    for part in err.absolute_path:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    if err.validator == "required":
+        missing = next((p for p in err.validator_value if p not in (err.instance or {})), None)
+        if missing:
+            path = f"{path}.{missing}" if path else missing
+    return path or "(body)"
+
+
+def check(name: str, body: object) -> None:
+    err = best_match(validator(name).iter_errors(body))
+    if err is None:
+        return
+    field = field_path(err)
+    if err.validator == "required":
+        message = "is required"
+    elif err.validator in ("type", "const", "enum", "pattern", "minItems", "minLength", "format"):
+        message = f"is invalid: {err.message}" if len(err.message) < 200 else f"is invalid ({err.validator})"
+    else:
+        message = f"is invalid ({err.validator})"
+    raise ApiError(400, f"{field} {message}", field)

@@ -1,0 +1,118 @@
+"""Load criteria packs from directories, each file checked against criteria/schema/criteria.schema.json."""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import jsonschema
+
+from criteria.expressions import compile_expression, concepts_of
+from criteria.model import Category, Cell, Criteria, PackInfo, Procedure, Topic, Variant
+
+SCHEMA_PATH = Path(__file__).with_name("schema") / "criteria.schema.json"
+BUNDLED_PACK = Path(__file__).with_name("packs") / "acr"
+
+
+class CriteriaError(ValueError):
+    """A pack that cannot be loaded; the message names the file and the JSON path."""
+
+
+@lru_cache(maxsize=1)
+def _schema() -> dict:
+    return json.loads(SCHEMA_PATH.read_text())
+
+
+def _validator(definition: str) -> jsonschema.Draft202012Validator:
+    schema = dict(_schema())
+    schema = {**schema, "$ref": f"#/$defs/{definition}"}
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+def _read(path: Path, definition: str) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CriteriaError(f"{path}: file not found") from None
+    except json.JSONDecodeError as exc:
+        raise CriteriaError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    errors = sorted(_validator(definition).iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        err = errors[0]
+        raise CriteriaError(f"{path}: {err.json_path}: {err.message}")
+    return data
+
+
+def load_criteria(extra_packs: tuple[str, ...] = ()) -> Criteria:
+    """Load the bundled pack, then each extra pack directory in order."""
+    dirs = [BUNDLED_PACK, *(Path(p) for p in extra_packs)]
+    procedures: dict[str, Procedure] = {}
+    concepts: dict[str, dict] = {}
+    sources: dict[str, dict] = {}
+    region_groups: dict[str, tuple[str, ...]] = {}
+    topics: dict[str, Topic] = {}
+    packs = []
+    for pack_dir in dirs:
+        manifest_path = pack_dir / "manifest.json"
+        manifest = _read(manifest_path, "manifest")
+        packs.append(PackInfo(manifest["name"], manifest["version"], manifest["title"], manifest["licence"], str(pack_dir)))
+        sources.update(manifest["sources"])
+        if "procedures" in manifest:
+            data = _read(pack_dir / manifest["procedures"], "proceduresFile")
+            for p in data["procedures"]:
+                rrl = p["rrl"]
+                procedures[p["id"]] = Procedure(p["id"], p["name"], p.get("kind", "imaging"), p["modality"], p["region"],
+                                                p["contrast"], rrl.get("adult"), rrl.get("pediatric"))
+            region_groups.update({k: tuple(v) for k, v in data.get("region_groups", {}).items()})
+        if "concepts" in manifest:
+            concepts.update(_read(pack_dir / manifest["concepts"], "conceptsFile")["concepts"])
+        for rel in manifest["topics"]:
+            path = pack_dir / rel
+            topic = _build_topic(_read(path, "topic"), manifest["name"])
+            topics[topic.id] = topic
+    criteria = Criteria(procedures, concepts, topics, sources, region_groups, tuple(packs))
+    _check_references(criteria)
+    by_proc: dict[str, list[str]] = {}
+    for topic in topics.values():
+        for pid in topic.procedures:
+            by_proc.setdefault(pid, []).append(topic.id)
+    criteria.topics_by_procedure.update({k: tuple(v) for k, v in by_proc.items()})
+    return criteria
+
+
+def _build_topic(raw: dict, pack: str) -> Topic:
+    variants = []
+    for v in raw["variants"]:
+        cells = {}
+        for pid, c in v["cells"].items():
+            rrl = c.get("rrl", {})
+            cells[pid] = Cell(Category(c["category"]), c["confidence"], tuple(c["sources"]), c.get("rating"),
+                              rrl.get("adult"), rrl.get("pediatric"), c.get("note"), pack)
+        variants.append(Variant(v["id"], raw["id"], v.get("number"), v["title"], v["short"],
+                                compile_expression(v["when"]), tuple(v.get("displaces", ())),
+                                tuple(v.get("assumptions", ())), cells))
+    return Topic(raw["id"], raw["title"], raw["version"], raw["url"], raw.get("citation", ""), raw.get("acr_topic_id"),
+                 tuple(raw["procedures"]), tuple(variants), tuple(raw.get("notes", ())))
+
+
+def _check_references(criteria: Criteria) -> None:
+    """Cross-file checks a JSON Schema cannot express: every id a topic uses is defined somewhere."""
+    for topic in criteria.topics.values():
+        where = f"topic {topic.id}"
+        ids = {v.id for v in topic.variants}
+        for pid in topic.procedures:
+            if pid not in criteria.procedures:
+                raise CriteriaError(f"{where}: procedure '{pid}' is not defined in any procedures file")
+        for v in topic.variants:
+            for pid, cell in v.cells.items():
+                if pid not in topic.procedures:
+                    raise CriteriaError(f"{where}: variant {v.id} rates '{pid}', which is not in the topic's procedures")
+                for s in cell.sources:
+                    if s not in criteria.sources:
+                        raise CriteriaError(f"{where}: variant {v.id} cell '{pid}' cites unknown source '{s}'")
+            for concept in concepts_of(v.when):
+                if concept not in criteria.concepts:
+                    raise CriteriaError(f"{where}: variant {v.id} uses undefined concept '{concept}'")
+            for d in v.displaces:
+                if d not in ids:
+                    raise CriteriaError(f"{where}: variant {v.id} displaces unknown variant '{d}'")

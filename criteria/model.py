@@ -1,0 +1,140 @@
+"""Immutable in-memory form of a criteria pack."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Category(str, Enum):
+    USUALLY_APPROPRIATE = "usually-appropriate"
+    MAY_BE_APPROPRIATE = "may-be-appropriate"
+    MAY_BE_APPROPRIATE_DISAGREEMENT = "may-be-appropriate-disagreement"
+    USUALLY_NOT_APPROPRIATE = "usually-not-appropriate"
+    UNKNOWN = "unknown"
+
+    @property
+    def rank(self) -> int | None:
+        """Higher is better; None for unknown (never compared as if known)."""
+        return _RANK[self]
+
+    @property
+    def label(self) -> str:
+        return _LABEL[self]
+
+    @property
+    def is_appropriate(self) -> bool:
+        return self.rank is not None and self.rank >= 2
+
+
+_RANK = {
+    Category.USUALLY_APPROPRIATE: 4,
+    Category.MAY_BE_APPROPRIATE: 3,
+    Category.MAY_BE_APPROPRIATE_DISAGREEMENT: 2,
+    Category.USUALLY_NOT_APPROPRIATE: 1,
+    Category.UNKNOWN: None,
+}
+_LABEL = {
+    Category.USUALLY_APPROPRIATE: "Usually appropriate",
+    Category.MAY_BE_APPROPRIATE: "May be appropriate",
+    Category.MAY_BE_APPROPRIATE_DISAGREEMENT: "May be appropriate (disagreement)",
+    Category.USUALLY_NOT_APPROPRIATE: "Usually not appropriate",
+    Category.UNKNOWN: "Unknown",
+}
+
+RRL_ADULT_BANDS = {0: "0 mSv", 1: "<0.1 mSv", 2: "0.1-1 mSv", 3: "1-10 mSv", 4: "10-30 mSv", 5: "30-100 mSv"}
+RRL_PEDIATRIC_BANDS = {0: "0 mSv", 1: "<0.03 mSv", 2: "0.03-0.3 mSv", 3: "0.3-3 mSv", 4: "3-10 mSv", 5: "10-30 mSv"}
+
+
+def rrl_text(level: int | str | None, pediatric: bool = False) -> str:
+    """Human text for a relative radiation level, e.g. '☢☢☢ (1-10 mSv)'."""
+    if level is None:
+        return "not stated"
+    if level == "varies":
+        return "varies with region"
+    if level == 0:
+        return "O (no ionising radiation)"
+    bands = RRL_PEDIATRIC_BANDS if pediatric else RRL_ADULT_BANDS
+    return f"{'☢' * level} ({bands[level]})"
+
+
+@dataclass(frozen=True, slots=True)
+class Procedure:
+    id: str
+    name: str
+    kind: str
+    modality: str
+    region: str
+    contrast: str
+    rrl_adult: int | str | None
+    rrl_pediatric: int | str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    category: Category
+    confidence: str
+    sources: tuple[str, ...]
+    rating: int | None = None
+    rrl_adult: int | str | None = None
+    rrl_pediatric: int | str | None = None
+    note: str | None = None
+    pack: str = ""
+
+    def rrl(self, pediatric: bool) -> int | str | None:
+        return self.rrl_pediatric if pediatric else self.rrl_adult
+
+
+UNKNOWN_CELL = Cell(Category.UNKNOWN, "unknown", ("none",))
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    id: str
+    topic_id: str
+    number: int | None
+    title: str
+    short: str
+    when: object  # compiled expression, see criteria.expressions
+    displaces: tuple[str, ...]
+    assumptions: tuple[str, ...]
+    cells: dict[str, Cell]
+
+    def cell(self, procedure_id: str) -> Cell:
+        return self.cells.get(procedure_id, UNKNOWN_CELL)
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    id: str
+    title: str
+    version: str
+    url: str
+    citation: str
+    acr_topic_id: int | None
+    procedures: tuple[str, ...]
+    variants: tuple[Variant, ...]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PackInfo:
+    name: str
+    version: str
+    title: str
+    licence: str
+    path: str
+
+
+@dataclass(frozen=True)
+class Criteria:
+    procedures: dict[str, Procedure]
+    concepts: dict[str, dict]
+    topics: dict[str, Topic]
+    sources: dict[str, dict]
+    region_groups: dict[str, tuple[str, ...]]
+    packs: tuple[PackInfo, ...]
+    # procedure id -> topics listing it, built once at load
+    topics_by_procedure: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def concept_display(self, concept: str) -> str:
+        return self.concepts.get(concept, {}).get("display", concept)

@@ -1,0 +1,207 @@
+"""Card builders: a warning for usually-not-appropriate orders, optional info cards otherwise."""
+from __future__ import annotations
+
+import copy
+import uuid
+
+from criteria.matcher import Alternative, Assessment, Considered
+from criteria.model import Category, Topic, rrl_text
+from hooks.engine import Engine
+from hooks.pama import rated_resource
+from hooks.rating import OrderRating
+
+SUMMARY_LIMIT = 139  # CDS Hooks: summary SHALL be < 140 characters
+CODE_SYSTEM = "urn:imaging-cds:CodeSystem:"
+TOPIC_CODING = {"system": CODE_SYSTEM + "card-topic", "code": "imaging-appropriateness",
+                "display": "Imaging appropriateness"}
+OVERRIDE_REASONS = [
+    ("red-flag-not-documented", "A red flag is present but not yet documented in the record"),
+    ("conservative-therapy-failed", "Conservative therapy has already failed (not documented here)"),
+    ("specialist-request", "Requested by a specialist who will act on the result"),
+    ("patient-contraindication", "Patient cannot have the suggested study (e.g. MRI contraindicated)"),
+    ("clinical-judgement", "Clinical judgement: this guidance does not apply to this patient"),
+]
+
+
+def _uuid() -> str:
+    return str(uuid.uuid4())
+
+
+def _clip(text: str, limit: int = SUMMARY_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip(" ,;") + "…"
+
+
+def _source(topics: tuple[Topic, ...]) -> dict:
+    topic = topics[0]
+    label = "ACR Appropriateness Criteria: " + ", ".join(t.title for t in topics)
+    return {"label": _clip(label, 200), "url": topic.url, "topic": TOPIC_CODING}
+
+
+def _variant_name(c: Considered) -> str:
+    number = f" variant {c.variant.number}" if c.variant.number else f" {c.variant.id}"
+    return f"{c.topic.title} ({c.topic.version}){number}"
+
+
+def _summary(a: Assessment) -> str:
+    study = a.procedure.name
+    if len(a.considered) == 1:
+        return _clip(f"{study} is usually not appropriate for {a.considered[0].variant.short} (ACR).")
+    return _clip(f"{study} is usually not appropriate in all {len(a.considered)} ACR scenarios that may fit this patient.")
+
+
+def _facts_section(engine: Engine, r: OrderRating) -> list[str]:
+    a, facts = r.assessment, r.facts
+    lines = ["**Facts from the record that led here**", ""]
+    used = sorted({concept for c in a.considered for concept in c.because})
+    for concept in used:
+        for ev in facts.evidence.get(concept, ()):
+            lines.append(f"- {engine.criteria.concept_display(concept)}: {ev.describe()}")
+    absent = [k for k, v in engine.criteria.concepts.items() if v.get("red_flag") and facts.state(k) is False]
+    if absent:
+        names = ", ".join(engine.criteria.concept_display(k).lower() for k in absent)
+        lines.append(f"- Not documented in the record read: {names}")
+    if len(lines) == 2:
+        lines.append("- The order's indication only")
+    return lines
+
+
+def _considered_section(engine: Engine, r: OrderRating) -> list[str]:
+    a, facts = r.assessment, r.facts
+    lines = []
+    for c in a.considered:
+        lines.append(f"**{_variant_name(c)}.** {c.variant.title}")
+        if c.status == "possible":
+            unknown = []
+            for concept in sorted(c.unknown):
+                where = facts.unread_sources(concept)
+                unknown.append(engine.criteria.concept_display(concept).lower()
+                               + (f" ({', '.join(where)} not available)" if where else ""))
+            lines.append(f"Could not be ruled out: unknown whether {'; '.join(unknown)}.")
+        for note in c.variant.assumptions:
+            lines.append(f"Assumed: {note}")
+        lines.append("")
+    return lines
+
+
+def _ratings_table(r: OrderRating, pediatric: bool) -> list[str]:
+    a = r.assessment
+    who = "child" if pediatric else "adult"
+    lines = [f"| Study | Appropriateness | Radiation ({who}) |", "|---|---|---|"]
+    cell = a.considered[0].cell
+    level = cell.rrl(pediatric) if cell.rrl(pediatric) is not None else (
+        a.procedure.rrl_pediatric if pediatric else a.procedure.rrl_adult)
+    lines.append(f"| {a.procedure.name} (ordered) | {Category.USUALLY_NOT_APPROPRIATE.label} | {rrl_text(level, pediatric)} |")
+    for alt in a.alternatives:
+        level = alt.procedure.rrl_pediatric if pediatric else alt.procedure.rrl_adult
+        rating = f", rating {alt.rating}" if alt.rating else ""
+        lines.append(f"| {alt.procedure.name} | {alt.category.label}{rating} | {rrl_text(level, pediatric)} |")
+    return lines
+
+
+def _what_would_change(engine: Engine, r: OrderRating) -> list[str]:
+    a = r.assessment
+    lines = []
+    seen = set()
+    for o in a.others:
+        if o.variant.id in seen:
+            continue
+        seen.add(o.variant.id)
+        label = f"variant {o.variant.number}" if o.variant.number else o.variant.id
+        lines.append(f"- {o.variant.short[0].upper()}{o.variant.short[1:]} ({o.topic.title} {label}): "
+                     f"the ordered study would be {o.cell.category.label.lower()}.")
+    return lines
+
+
+def _provenance(engine: Engine, r: OrderRating) -> str:
+    parts = []
+    for c in r.assessment.considered:
+        srcs = ", ".join(engine.criteria.sources.get(s, {}).get("citation", s) for s in c.cell.sources)
+        parts.append(f"{c.variant.id}: {c.cell.confidence} ({srcs})")
+    return "Rating evidence: " + "; ".join(parts) + "."
+
+
+def warning_card(engine: Engine, r: OrderRating) -> dict:
+    a, facts = r.assessment, r.facts
+    pediatric = facts.pediatric
+    detail: list[str] = []
+    detail += _considered_section(engine, r)
+    detail += _facts_section(engine, r) + [""]
+    detail += _ratings_table(r, pediatric) + [""]
+    if a.no_imaging:
+        detail.append(f"No imaging is rated appropriate for {', '.join(a.no_imaging)}: the usual advice is "
+                      "conservative care and re-assessment, imaging only if symptoms persist or red flags appear.")
+        detail.append("")
+    change = _what_would_change(engine, r)
+    if change:
+        detail += ["**What would change this answer**", ""] + change + [""]
+    if facts.notes:
+        detail += ["**Not read from the record**", ""] + [f"- {n}" for n in facts.notes] + [""]
+    detail.append(_provenance(engine, r))
+    card = {
+        "uuid": _uuid(),
+        "summary": _summary(a),
+        "indicator": "warning",
+        "detail": "\n".join(detail).strip(),
+        "source": _source(a.topics),
+        "overrideReasons": [{"system": CODE_SYSTEM + "override-reason", "code": code, "display": display}
+                            for code, display in OVERRIDE_REASONS],
+        "links": [{"label": f"ACR Appropriateness Criteria: {t.title}", "url": t.url, "type": "absolute"}
+                  for t in a.topics],
+    }
+    suggestions = _suggestions(engine, r)
+    if suggestions:
+        card["suggestions"] = suggestions
+        card["selectionBehavior"] = "at-most-one"
+    return card
+
+
+def _suggestions(engine: Engine, r: OrderRating) -> list[dict]:
+    a = r.assessment
+    out = []
+    ordered_system = r.study.code.system if r.study.code else None
+    for alt in a.alternatives:
+        s = _alternative_suggestion(engine, r, alt, ordered_system)
+        if s:
+            out.append(s)
+    cancel = None
+    if a.no_imaging or not out:
+        cancel = {"label": "Cancel this imaging order", "uuid": _uuid(), "actions": [{
+            "type": "delete", "description": "Remove the draft imaging order: no imaging is recommended now",
+            "resourceId": r.order.reference}]}
+    matched = [c for c in a.considered if c.status == "matched"]
+    matched_no_imaging = [c for c in matched if c.variant.id in a.no_imaging]
+    if cancel and (not out or (matched and len(matched_no_imaging) == len(matched))):
+        cancel["isRecommended"] = True
+    elif out and (not a.no_imaging or (matched and not matched_no_imaging)):
+        out[0]["isRecommended"] = True
+    return out + ([cancel] if cancel else [])
+
+
+def _alternative_suggestion(engine: Engine, r: OrderRating, alt: Alternative, ordered_system: str | None) -> dict | None:
+    code = engine.tables.code_for_procedure(alt.procedure.id, ordered_system)
+    if code is None:
+        return None
+    order = copy.deepcopy(r.order.resource)
+    order["code"] = {"coding": [{"system": engine.tables.canonical[code.system], "code": code.code,
+                                 "display": code.display}], "text": alt.procedure.name}
+    resource = rated_resource(order, "appropriate", f"urn:uuid:{uuid.uuid4()}", engine.options.qcdsm_id,
+                              alt.category, r.assessment.topics[0].url)
+    return {"label": f"Change to {alt.procedure.name}", "uuid": _uuid(), "actions": [{
+        "type": "update",
+        "description": f"Replace the draft order with {alt.procedure.name} ({alt.category.label.lower()} here)",
+        "resource": resource}]}
+
+
+def info_card(engine: Engine, r: OrderRating) -> dict | None:
+    """Optional (configured) card for orders that are not warned on."""
+    a = r.assessment
+    if a is None or not a.considered:
+        return None
+    name = a.procedure.name
+    if r.outcome == "appropriate":
+        summary = f"{name}: {a.category.label.lower()} for this patient (ACR)."
+    else:
+        summary = f"{name}: not enough information in the record to rate this order (ACR)."
+    lines = _considered_section(engine, r) + _facts_section(engine, r)
+    return {"uuid": _uuid(), "summary": _clip(summary), "indicator": "info", "detail": "\n".join(lines).strip(),
+            "source": _source(a.topics)}

@@ -1,0 +1,52 @@
+"""The Argonaut 'CDS Hooks for PAMA' rating extensions on a ServiceRequest, and the system action carrying them."""
+from __future__ import annotations
+
+import copy
+
+from criteria.model import Category
+
+EXT = "http://fhir.org/argonaut/Extension/"
+PAMA_RATING = EXT + "pama-rating"
+QCDSM = EXT + "pama-rating-qcdsm-consulted"
+CONSULT_ID = EXT + "pama-rating-consult-id"
+AUC_APPLIED = EXT + "pama-rating-auc-applied"
+PAMA_EXTENSIONS = {PAMA_RATING, QCDSM, CONSULT_ID, AUC_APPLIED}
+RATING_SYSTEM = "http://fhir.org/argonaut/CodeSystem/pama-rating"
+CATEGORY_SYSTEM = "urn:imaging-cds:CodeSystem:acr-appropriateness-category"
+# accepted on input (the public sandbox's service emits the first), normalised to the guide's code
+INPUT_ALIASES = {"no-guidelines-apply": "no-criteria-apply"}
+
+
+def rated_resource(order: dict, rating: str, consult_id: str, qcdsm_id: str,
+                   category: Category | None = None, auc_url: str | None = None) -> dict:
+    """A copy of the order with our rating extensions in place of any earlier PAMA extensions."""
+    resource = copy.deepcopy(order)
+    kept = [e for e in resource.get("extension") or [] if isinstance(e, dict) and e.get("url") not in PAMA_EXTENSIONS]
+    codings = [{"system": RATING_SYSTEM, "code": rating}]
+    if category is not None and category is not Category.UNKNOWN:
+        codings.append({"system": CATEGORY_SYSTEM, "code": category.value, "display": category.label})
+    ours = [
+        {"url": PAMA_RATING, "valueCodeableConcept": {"coding": codings}},
+        {"url": QCDSM, "valueString": qcdsm_id},
+        {"url": CONSULT_ID, "valueUri": consult_id},
+    ]
+    if auc_url and rating != "no-criteria-apply":
+        ours.append({"url": AUC_APPLIED, "valueUri": auc_url})
+    resource["extension"] = kept + ours
+    return resource
+
+
+def rating_action(resource: dict) -> dict:
+    return {"type": "update",
+            "description": "Attach the imaging appropriateness rating to the draft order (no change to what is ordered)",
+            "resource": resource}
+
+
+def existing_rating(order: dict) -> str | None:
+    """A PAMA rating already on an order (e.g. a replayed bundle), normalised."""
+    for ext in order.get("extension") or []:
+        if isinstance(ext, dict) and ext.get("url") == PAMA_RATING:
+            for c in (ext.get("valueCodeableConcept") or {}).get("coding") or []:
+                if isinstance(c, dict) and c.get("system") == RATING_SYSTEM:
+                    return INPUT_ALIASES.get(c.get("code"), c.get("code"))
+    return None
