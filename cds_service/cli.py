@@ -1,10 +1,11 @@
-"""Command line: `imaging-cds serve` (gunicorn)."""
+"""Command line: `imaging-cds serve` (gunicorn), `imaging-cds replay` (bundles and exports through the service)."""
 from __future__ import annotations
 
 import argparse
 import sys
 
 from cds_service.config import ConfigError, Settings
+from cds_service.replay.runner import add_arguments as replay_arguments
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -29,6 +30,12 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def replay(args: argparse.Namespace) -> int:
+    from cds_service.replay.runner import run
+
+    return run(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="imaging-cds", description="Imaging appropriateness CDS Hooks service")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -37,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int)
     p.add_argument("--workers", type=int)
     p.set_defaults(func=serve)
+    p = sub.add_parser("replay", help="replay FHIR Bundles or Bulk Data NDJSON exports through a CDS Hooks service")
+    replay_arguments(p)
+    p.set_defaults(func=replay)
     args = parser.parse_args(argv)
     try:
         return args.func(args)
