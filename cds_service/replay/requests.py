@@ -6,7 +6,6 @@ resources; anything dated after the order's authoredOn is left out, and the cloc
 """
 from __future__ import annotations
 
-import copy
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
@@ -116,7 +115,7 @@ def build_case(where: str, order: dict, patient: dict, record: list[dict], table
     procedure = coding.get("display") or f"{coding.get('code', '')}"
     case = Case(f"ServiceRequest/{order_id}", patient["id"], authored, clock, procedure, where,
                 hidden=len(record) - len(visible))
-    draft = {**copy.deepcopy(order), "id": order_id, "status": "draft"}
+    draft = {**orjson.loads(orjson.dumps(order)), "id": order_id, "status": "draft"}
     requester = (order.get("requester") or {}).get("reference") if isinstance(order.get("requester"), dict) else None
     context = {"userId": requester if _is_user(requester) else user, "patientId": patient["id"],
                "draftOrders": {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": draft}]}}

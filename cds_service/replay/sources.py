@@ -1,7 +1,7 @@
 """Input readers: Bundle files, single resources, Bulk Data NDJSON, directories of them, standard input.
 
-Everything is grouped by patient. NDJSON is indexed in one pass that keeps, per patient, only the byte offset, length
-and line number of each relevant line (a few dozen bytes per resource), and a patient's lines are read back from disk
+Everything is grouped by patient. NDJSON is indexed in one pass that keeps, per patient, only the byte offset and
+line number of each line of a type the replay reads (16 bytes each; other types are not kept), and a patient's lines are read back from disk
 when that patient is replayed; so memory grows with the number of resources indexed, not with their size.
 A Bundle or single-resource JSON file is one JSON document and is parsed whole; its relevant resources stay in memory.
 """
@@ -22,6 +22,7 @@ import orjson
 READ_TYPES = ("Patient", "Condition", "Procedure", "MedicationRequest", "MedicationStatement", "ServiceRequest")
 JSON_SUFFIXES = (".json",)
 NDJSON_SUFFIXES = (".ndjson", ".jsonl")
+OFFSET_BITS = 40   # files up to 1 TB; the file number takes the high bits
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +100,7 @@ class Index:
     def __init__(self) -> None:
         self.files: list[str] = []
         self.held: dict[str, list[tuple[str, dict]]] = {}
-        self.offsets: dict[str, array] = {}      # flat (file no, offset, length, line) quadruples
+        self.offsets: dict[str, array] = {}      # flat (file no << 40 | byte offset, line no) pairs: 16 bytes each
         self.order_count = 0                     # ServiceRequests seen (the progress bar's total)
         self.ordered: dict[str, None] = {}       # patient keys with at least one ServiceRequest, in input order
         self.problems: list[Problem] = []
@@ -161,8 +162,7 @@ class Index:
             offset, line_no = 0, 0
             for line in f:
                 line_no += 1
-                length = len(line)
-                start, offset = offset, offset + length
+                start, offset = offset, offset + len(line)
                 if not line.strip():
                     continue
                 where = f"{label}:{line_no}"
@@ -178,7 +178,7 @@ class Index:
                 slots = self.offsets.get(key)
                 if slots is None:
                     slots = self.offsets[key] = array("q")
-                slots.extend((fileno, start, length, line_no))
+                slots.extend((fileno << OFFSET_BITS | start, line_no))
 
     def _count(self, resource: dict, key: str) -> None:
         if resource["resourceType"] == "ServiceRequest":
@@ -197,14 +197,15 @@ class Index:
 
     def _read_lines(self, slots: array) -> list[tuple[str, bytes]]:
         out = []
-        for i in range(0, len(slots), 4):
-            fileno, start, length, line_no = slots[i:i + 4]
+        for i in range(0, len(slots), 2):
+            packed, line_no = slots[i], slots[i + 1]
+            fileno, start = packed >> OFFSET_BITS, packed & ((1 << OFFSET_BITS) - 1)
             f = self._handles.get(fileno)
             if f is None:
                 f = self._handles[fileno] = open(self.files[fileno], "rb")
             f.seek(start)
             label = "<stdin>" if self.files[fileno] in self._tmp else self.files[fileno]
-            out.append((f"{label}:{line_no}", f.read(length)))
+            out.append((f"{label}:{line_no}", f.readline()))
         return out
 
     def close(self) -> None:

@@ -101,3 +101,21 @@ def write_export(directory: Path, patients: int, seed: int = 7, first_day: date 
         for f in files.values():
             f.close()
     return orders
+
+
+def write_bundles(directory: Path, order_date: date = date(2024, 6, 15)) -> list[Path]:
+    """One collection Bundle per scenario (the tests' generated fixtures)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for n, scenario in enumerate(sorted(SCENARIOS)):
+        path = directory / f"{scenario.lower()}.json"
+        path.write_bytes(orjson.dumps(bundle(patient_resources(f"lbp{n}", scenario, order_date)),
+                                      option=orjson.OPT_INDENT_2) + b"\n")
+        paths.append(path)
+    return paths
+
+
+if __name__ == "__main__":  # python -m cds_service.replay.synthetic DIR: regenerate the test fixtures
+    import sys
+    for p in write_bundles(Path(sys.argv[1])):
+        print(p)

@@ -57,7 +57,7 @@ class InProcess:
             result = run_service(self.engine, service_id, body, clock)
         except ApiError as err:
             return err.status, {"status": err.status, "message": err.message, "field": err.field}, None
-        return 200, orjson.loads(orjson.dumps(result.body)), result
+        return 200, result.body, result
 
 
 class Http:

@@ -13,12 +13,20 @@ import orjson
 from cds_service.replay.outcome import Row
 from cds_service.replay.sources import Problem
 
-COLUMNS = (("order", 28), ("patient", 18), ("procedure", 34), ("variant", 22), ("rating", 17), ("card", 60))
+COLUMNS = (("order", 30), ("patient", 18), ("procedure", 34), ("variant", 24), ("rating", 17), ("card", 64))
 CSV_FIELDS = ("order", "patient", "authored", "service", "procedure", "topic", "variants", "rating", "cards", "error")
 
 
 def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _clip_middle(text: str, width: int) -> str:
+    """Identifiers differ at the end (uuids, numbered ids): keep both ends."""
+    if len(text) <= width:
+        return text
+    head = (width - 1) // 2
+    return text[:head] + "…" + text[-(width - 1 - head):]
 
 
 class TableWriter:
@@ -29,7 +37,8 @@ class TableWriter:
     def write(self, row: Row) -> None:
         card = row.error or "; ".join(row.cards) or "(no card)"
         values = (row.order, row.patient, row.procedure, ", ".join(row.variants) or "-", row.rating, card)
-        self.out.write("  ".join(_clip(v, w).ljust(w) for v, (_, w) in zip(values, COLUMNS)).rstrip() + "\n")
+        cells = [(_clip_middle if i < 2 else _clip)(v, w).ljust(w) for i, (v, (_, w)) in enumerate(zip(values, COLUMNS))]
+        self.out.write("  ".join(cells).rstrip() + "\n")
 
 
 class JsonLinesWriter:
