@@ -67,20 +67,24 @@ def _facts_section(engine: Engine, r: OrderRating) -> list[str]:
 
 def _considered_section(engine: Engine, r: OrderRating) -> list[str]:
     a, facts = r.assessment, r.facts
-    lines = []
+    if len(a.considered) == 1 and a.considered[0].status == "matched":
+        c = a.considered[0]
+        lines = [f"**ACR Appropriateness Criteria: {_variant_name(c)}.** {c.variant.title}"]
+    else:
+        lines = ["**ACR scenarios that may fit this patient** (the order is usually not appropriate in each)", ""]
+        for c in a.considered:
+            how = "fits the record" if c.status == "matched" else "not ruled out"
+            lines.append(f"- {_variant_name(c)}: {c.variant.short} ({how})")
+        unknown = sorted({k for c in a.considered for k in c.unknown})
+        if unknown:
+            missing = sorted({p for k in unknown for p in facts.unread_sources(k)})
+            names = "; ".join(engine.criteria.concept_display(k).lower() for k in unknown)
+            lines += ["", f"Not ruled out because the record did not show whether: {names}"
+                      + (f" (not available: {', '.join(missing)})." if missing else ".")]
     for c in a.considered:
-        lines.append(f"**{_variant_name(c)}.** {c.variant.title}")
-        if c.status == "possible":
-            unknown = []
-            for concept in sorted(c.unknown):
-                where = facts.unread_sources(concept)
-                unknown.append(engine.criteria.concept_display(concept).lower()
-                               + (f" ({', '.join(where)} not available)" if where else ""))
-            lines.append(f"Could not be ruled out: unknown whether {'; '.join(unknown)}.")
-        for note in c.variant.assumptions:
-            lines.append(f"Assumed: {note}")
-        lines.append("")
-    return lines
+        if c.status == "matched":
+            lines += [f"Assumed: {note}" for note in c.variant.assumptions]
+    return lines + [""]
 
 
 def _ratings_table(r: OrderRating, pediatric: bool) -> list[str]:
@@ -108,15 +112,20 @@ def _what_would_change(engine: Engine, r: OrderRating) -> list[str]:
         seen.add(o.variant.id)
         label = f"variant {o.variant.number}" if o.variant.number else o.variant.id
         lines.append(f"- {o.variant.short[0].upper()}{o.variant.short[1:]} ({o.topic.title} {label}): "
-                     f"the ordered study would be {o.cell.category.label.lower()}.")
+                     f"the ordered study would be rated \"{o.cell.category.label}\".")
     return lines
+
+
+CONFIDENCE = {"confirmed": "from an ACR document", "secondary": "from a source quoting the ACR",
+              "inferred": "inferred: not listed as appropriate by a source that lists the appropriate studies",
+              "unknown": "unknown"}
 
 
 def _provenance(engine: Engine, r: OrderRating) -> str:
     parts = []
     for c in r.assessment.considered:
         srcs = ", ".join(engine.criteria.sources.get(s, {}).get("citation", s) for s in c.cell.sources)
-        parts.append(f"{c.variant.id}: {c.cell.confidence} ({srcs})")
+        parts.append(f"{c.variant.id}: {CONFIDENCE[c.cell.confidence]} ({srcs})")
     return "Rating evidence: " + "; ".join(parts) + "."
 
 
