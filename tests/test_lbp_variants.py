@@ -133,3 +133,18 @@ def test_elderly_threshold_is_configurable(engine):
                                                              EngineOptions(elderly_age=70)))
     body = hook_request([service_request("72100")], prefetch=full_prefetch(age=67, conditions=LBP_ACUTE))
     assert pama_rating(app.test_client().post("/cds-services/imaging-auc-select", json=body).json) == "not-appropriate"
+
+
+def test_info_cards_only_when_configured(engine):
+    from cds_service.app import create_app
+    from cds_service.config import Settings
+    from hooks.engine import Engine, EngineOptions
+
+    app = create_app(Settings(info_cards=True), engine=Engine(engine.criteria, engine.tables,
+                                                              EngineOptions(info_cards=True)))
+    out = app.test_client().post("/cds-services/imaging-auc-select",
+                                 json=hook_request([service_request("72148")],
+                                                   prefetch=full_prefetch(**RECORDS["LBP-3"]))).json
+    (card,) = out["cards"]
+    assert card["indicator"] == "info" and "usually appropriate" in card["summary"]
+    assert pama_rating(out) == "appropriate"

@@ -277,3 +277,11 @@ def test_malformed_content_never_causes_a_500(select, mutate):
     mutate(body)
     resp = select(body)
     assert resp.status_code < 500 and resp.is_json
+
+
+def test_fhir_authorization_without_fhir_server_is_400(select):
+    body = hook_request([service_request("72148")], prefetch=full_prefetch())
+    body["fhirAuthorization"] = {"access_token": "t", "token_type": "Bearer", "expires_in": 300,
+                                 "scope": "patient/*.read", "subject": "imaging-cds"}
+    resp = select(body)
+    assert resp.status_code == 400 and resp.json["field"] == "fhirServer"
