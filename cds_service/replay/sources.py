@@ -1,8 +1,8 @@
 """Input readers: Bundle files, single resources, Bulk Data NDJSON, directories of them, standard input.
 
-Everything is grouped by patient. NDJSON is indexed in one pass that keeps, per patient, only the byte offset and
-line number of each line of a type the replay reads (16 bytes each; other types are not kept), and a patient's lines are read back from disk
-when that patient is replayed; so memory grows with the number of resources indexed, not with their size.
+Everything is grouped by patient. NDJSON is indexed in one pass that keeps, per patient, only the byte offset and line
+number of each line of a type the replay reads (16 bytes each; other types are not kept); a patient's lines are read
+back from disk when that patient is replayed. Memory grows with the number of such resources, not with their size.
 A Bundle or single-resource JSON file is one JSON document and is parsed whole; its relevant resources stay in memory.
 """
 from __future__ import annotations
