@@ -5,7 +5,7 @@ HOST   ?= 127.0.0.1
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench clean
+.PHONY: run test bench bench-replay clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/http_order_select.py
+
+bench-replay: $(STAMP)
+	$(BIN)/python bench/replay_ndjson.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -24,8 +24,8 @@ summary{cursor:pointer}pre{white-space:pre-wrap;background:#fafafa;padding:.5rem
 
 
 def render(tally: Tally, title: str, inputs: list[str], target: str) -> str:
-    orders = len(tally.orders)
-    warned = len(tally.warned_orders)
+    orders = tally.orders
+    warned = tally.warned_orders
     share = f"{100 * warned / orders:.1f}%" if orders else "n/a"
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     parts = [
@@ -90,6 +90,8 @@ def _warned(tally: Tally) -> str:
     if not tally.warned:
         return '<p class="muted">No order was warned on.</p>'
     out = []
+    if len(tally.warned) < tally.warned_orders:
+        out.append(f'<p class="muted">The first {len(tally.warned)} of {tally.warned_orders} are listed.</p>')
     for row in tally.warned:
         facts = "".join(f"<li>{escape(f)}</li>" for f in row.facts) or "<li>(facts not reported by the service)</li>"
         out.append(

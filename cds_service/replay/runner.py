@@ -74,7 +74,7 @@ def run(args: argparse.Namespace, out=None, err=None) -> int:
     index = Index()
     for path in args.inputs:
         index.add_path(path)
-    tally = Tally(skipped_types=index.skipped)
+    tally = Tally(skipped_types=index.skipped, keep_warned=bool(args.report))
     for problem in index.problems:
         _report_problem(tally, problem, err)
     writer = JsonLinesWriter(out) if args.json else CsvWriter(out) if args.csv else TableWriter(out)
@@ -107,9 +107,9 @@ def _report_problem(tally: Tally, problem: Problem, err) -> None:
 
 def _summary(tally: Tally, elapsed: float, err) -> None:
     ratings = ", ".join(f"{n} {r}" for r, n in tally.by_rating.most_common()) or "none"
-    rate = len(tally.orders) / elapsed if elapsed > 0 else 0.0
-    print(f"imaging-cds replay: {len(tally.orders)} orders, {tally.responses} responses in {elapsed:.1f}s "
-          f"({rate:,.0f} orders/s): {ratings}; {len(tally.warned_orders)} warned; {tally.errors} failed requests; "
+    rate = tally.orders / elapsed if elapsed > 0 else 0.0
+    print(f"imaging-cds replay: {tally.orders} orders, {tally.responses} responses in {elapsed:.1f}s "
+          f"({rate:,.0f} orders/s): {ratings}; {tally.warned_orders} warned; {tally.errors} failed requests; "
           f"{len(tally.problems)} input problems", file=err)
 
 

@@ -100,9 +100,9 @@ class Index:
     def __init__(self) -> None:
         self.files: list[str] = []
         self.held: dict[str, list[tuple[str, dict]]] = {}
-        self.offsets: dict[str, array] = {}      # flat (file no << 40 | byte offset, line no) pairs: 16 bytes each
+        # flat (file no << 40 | byte offset, line no) pairs, 16 bytes each; the line no is negative for ServiceRequests
+        self.offsets: dict[str, array] = {}
         self.order_count = 0                     # ServiceRequests seen (the progress bar's total)
-        self.ordered: dict[str, None] = {}       # patient keys with at least one ServiceRequest, in input order
         self.problems: list[Problem] = []
         self.skipped: dict[str, int] = {}
         self._handles: dict[int, BinaryIO] = {}
@@ -152,7 +152,7 @@ class Index:
         for where, resource, full_urls in _unbundle(doc, label):
             key = classify(resource, where, self.problems, self.skipped, full_urls)
             if key is not None:
-                self._count(resource, key)
+                self._count(resource)
                 self.held.setdefault(key, []).append((where, _with_id(resource, full_urls)))
 
     def _index_ndjson(self, path: Path, label: str) -> None:
@@ -174,26 +174,27 @@ class Index:
                 key = classify(resource, where, self.problems, self.skipped)
                 if key is None:
                     continue
-                self._count(resource, key)
+                is_order = self._count(resource)
                 slots = self.offsets.get(key)
                 if slots is None:
                     slots = self.offsets[key] = array("q")
-                slots.extend((fileno << OFFSET_BITS | start, line_no))
+                slots.extend((fileno << OFFSET_BITS | start, -line_no if is_order else line_no))
 
-    def _count(self, resource: dict, key: str) -> None:
-        if resource["resourceType"] == "ServiceRequest":
-            self.order_count += 1
-            self.ordered[key] = None
+    def _count(self, resource: dict) -> bool:
+        is_order = resource["resourceType"] == "ServiceRequest"
+        self.order_count += is_order
+        return is_order
 
     # -- replaying ----------------------------------------------------------------------------------------
     def groups(self) -> Iterator[PatientGroup]:
         """Patients that have at least one ServiceRequest, each with all of its resources."""
-        for key in self.ordered:
-            group = PatientGroup(key, list(self.held.get(key, ())))
+        for key in dict.fromkeys([*self.held, *self.offsets]) if self.held else self.offsets:
+            held = self.held.get(key, ())
             slots = self.offsets.get(key)
-            if slots is not None:
-                group.items += self._read_lines(slots)
-            yield group
+            has_order = any(r["resourceType"] == "ServiceRequest" for _, r in held) or (
+                slots is not None and min(slots[1::2]) < 0)
+            if has_order:
+                yield PatientGroup(key, list(held) + (self._read_lines(slots) if slots is not None else []))
 
     def _read_lines(self, slots: array) -> list[tuple[str, bytes]]:
         out = []
@@ -205,7 +206,7 @@ class Index:
                 f = self._handles[fileno] = open(self.files[fileno], "rb")
             f.seek(start)
             label = "<stdin>" if self.files[fileno] in self._tmp else self.files[fileno]
-            out.append((f"{label}:{line_no}", f.readline()))
+            out.append((f"{label}:{abs(line_no)}", f.readline()))
         return out
 
     def close(self) -> None:

@@ -59,12 +59,15 @@ class CsvWriter:
                          "; ".join(row.variants), row.rating, " | ".join(row.cards), row.error or ""])
 
 
+DRILL_DOWN_LIMIT = 2000   # warned rows kept for the report's drill-down (memory stays bounded on huge runs)
+
+
 @dataclass
 class Tally:
-    """Counts for the summary and the report; keeps the warned rows (without the raw responses) for drill-down."""
+    """Counts for the summary and the report; keeps the first warned rows (without raw responses) for drill-down."""
     responses: int = 0
-    orders: set[str] = field(default_factory=set)
-    warned_orders: set[str] = field(default_factory=set)
+    orders: int = 0
+    warned_orders: int = 0
     by_rating: Counter = field(default_factory=Counter)
     by_topic: Counter = field(default_factory=Counter)
     by_variant: Counter = field(default_factory=Counter)
@@ -74,10 +77,17 @@ class Tally:
     problems: list[Problem] = field(default_factory=list)
     hidden: int = 0
     skipped_types: dict[str, int] = field(default_factory=dict)
+    keep_warned: bool = True
+    _current: str | None = None
+    _current_warned: bool = False
 
     def add(self, row: Row) -> None:
+        """Rows arrive grouped by order (one per service), so orders are counted without remembering them."""
         self.responses += 1
-        self.orders.add(row.order)
+        new_order = row.order != self._current
+        if new_order:
+            self.orders += 1
+            self._current, self._current_warned = row.order, False
         self.by_rating[row.rating] += 1
         self.by_service[row.service] += 1
         self.by_topic[row.topic or "(no topic)"] += 1
@@ -85,11 +95,12 @@ class Tally:
             self.by_variant[v] += 1
         if row.error:
             self.errors += 1
-        if row.warned:
-            if row.order not in self.warned_orders:
+        if row.warned and not self._current_warned:
+            self._current_warned = True
+            self.warned_orders += 1
+            if self.keep_warned and len(self.warned) < DRILL_DOWN_LIMIT:
                 row.response = None
                 self.warned.append(row)
-            self.warned_orders.add(row.order)
 
     @property
     def failed(self) -> bool:
