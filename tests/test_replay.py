@@ -88,8 +88,9 @@ def test_json_lines_carry_the_whole_response(fixture_run):
 
 
 def test_csv_and_sign(tmp_path):
-    proc = replay(str(FIXTURES / "synthetic"), "--csv", "--sign")
+    proc = replay(str(FIXTURES / "synthetic"), "--csv", "--sign", "--progress")
     assert proc.returncode == 0, proc.stderr.decode()
+    assert f"{len(SCENARIOS)}/{len(SCENARIOS)} orders".encode() in proc.stderr  # the progress bar finished
     rows = list(csv.DictReader(io.StringIO(proc.stdout.decode())))
     assert len(rows) == 2 * len(SCENARIOS)
     for order in {r["order"] for r in rows}:

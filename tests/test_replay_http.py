@@ -80,9 +80,9 @@ class Vendor(BaseHTTPRequestHandler):
     def log_message(self, *args):  # keep test output quiet
         pass
 
-    def _send(self, body: dict) -> None:
+    def _send(self, body: dict, status: int = 200) -> None:
         data = json.dumps(body).encode()
-        self.send_response(200)
+        self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
@@ -96,6 +96,9 @@ class Vendor(BaseHTTPRequestHandler):
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         Vendor.seen.append((dict(self.headers), body))
+        if body["context"]["patientId"] == "lbp3":
+            self._send({"message": "overloaded"}, 503)
+            return
         self._send({"cards": [{"summary": "Vendor says hello", "indicator": "info", "source": {"label": "x"}}]})
 
 
@@ -113,10 +116,14 @@ def test_other_vendor_with_jwt_signing(tmp_path):
                       "--jwt-iss", "https://replay.example.org")
     finally:
         server.shutdown()
-    assert proc.returncode == 0, proc.stderr.decode()
-    rows = json_rows(proc)
+    assert proc.returncode == 1  # one request failed
+    rows = {r["patient"]: r for r in json_rows(proc)}
     assert len(rows) == len(Vendor.seen) == 8
-    assert {r["rating"] for r in rows} == {"unknown"} and rows[0]["cards"] == ["Vendor says hello"]
+    failed = rows.pop("lbp3")
+    assert failed["rating"] == "error" and failed["error"] == "HTTP 503: overloaded"
+    assert {r["rating"] for r in rows.values()} == {"unknown"}  # the vendor attached no rating: never guessed
+    assert rows["lbp0"]["cards"] == ["Vendor says hello"]
+    assert b"1 failed requests" in proc.stderr
     jtis = set()
     for headers, body in Vendor.seen:
         token = headers["Authorization"].removeprefix("Bearer ")

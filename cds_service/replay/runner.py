@@ -13,7 +13,7 @@ from typing import Iterable, Iterator
 
 from cds_service.replay import report
 from cds_service.replay.outcome import FAILED, UNRATED, Row, read_engine_result, read_response
-from cds_service.replay.requests import Hook, prepare
+from cds_service.replay.builder import Hook, prepare
 from cds_service.replay.sources import Index, PatientGroup, Problem
 from cds_service.replay.targets import Http, InProcess, TargetError
 from cds_service.replay.writers import CsvWriter, JsonLinesWriter, Progress, TableWriter, Tally

@@ -20,7 +20,7 @@ from pathlib import Path
 import orjson
 
 from cds_service.errors import ApiError
-from cds_service.replay.requests import Hook
+from cds_service.replay.builder import Hook
 from fhir_mappings.dates import today_utc
 from hooks.response import HookResult
 
