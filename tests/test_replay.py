@@ -52,7 +52,7 @@ def test_clock_is_the_order_date_and_later_data_is_hidden(fixture_run):
     assert synthetic["lbp0"]["variants"] == ["LBP-1"]
     # a malignancy recorded 30 days after the order is not visible to it: LBP-1, not LBP-7, and warned on
     later = synthetic["lbp1"]
-    assert later["variants"] == ["LBP-1"] and later["rating"] == "not-appropriate"
+    assert later["variants"] == ["LBP-1"] and later["rating"] == "not-appropriate" and later["hidden"] == 1
     assert not any("malignan" in f.lower() for f in later["facts"])
 
 

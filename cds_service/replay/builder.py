@@ -46,7 +46,6 @@ class Case:
     authored: str | None
     clock: date
     procedure: str
-    where: str
     requests: dict[str, dict] = field(default_factory=dict)   # service id -> hook request body
     hidden: int = 0              # resources left out because they are dated after the order
 
@@ -62,22 +61,25 @@ def resource_date(resource: dict) -> date | None:
     return None
 
 
-def prepare(group: PatientGroup, tables: CodeTables, hooks: list[Hook], validate: bool = True,
+def prepare(group: PatientGroup, tables: CodeTables, hooks: list[Hook],
             user: str = DEFAULT_USER) -> tuple[list[Case], list[Problem], int]:
-    """The cases for one patient's imaging orders, the problems found, and how many ServiceRequests were read."""
+    """The cases for one patient's imaging orders, the problems found, and how many ServiceRequests were read.
+
+    Resources are validated (FHIR R4) only for patients with an imaging order: those are the ones sent anywhere.
+    """
+    parsed = [(where, orjson.loads(p) if isinstance(p, bytes) else p) for where, p in group.items]
+    requests = [(w, r) for w, r in parsed if r["resourceType"] == "ServiceRequest"]
+    orders = [(w, r) for w, r in requests if ordered_study(tables, r).imaging]
+    if not orders:
+        return [], [], len(requests)
     problems: list[Problem] = []
-    patient, record, orders = None, [], []
+    patient, record = None, []
     seen: set[tuple[str, str]] = set()
-    seen_orders = 0
-    for where, payload in group.items:
-        resource = orjson.loads(payload) if isinstance(payload, bytes) else payload
+    for where, resource in parsed:
         rtype = resource["resourceType"]
         if rtype == "ServiceRequest":
-            seen_orders += 1
-            if ordered_study(tables, resource).imaging:
-                orders.append((where, resource))
             continue
-        problem = r4_problem(resource) if validate else None
+        problem = r4_problem(resource)
         if problem:
             problems.append(Problem(where, f"invalid {rtype}, skipped: {problem}"))
             continue
@@ -91,7 +93,7 @@ def prepare(group: PatientGroup, tables: CodeTables, hooks: list[Hook], validate
             record.append(resource)
     cases = []
     for where, order in orders:
-        problem = r4_problem(order) if validate else None
+        problem = r4_problem(order)
         if problem:
             problems.append(Problem(where, f"invalid ServiceRequest, skipped: {problem}"))
             continue
@@ -100,11 +102,11 @@ def prepare(group: PatientGroup, tables: CodeTables, hooks: list[Hook], validate
             problems.append(Problem(where, f"ServiceRequest for an unknown patient ({subject} is not in the input), "
                                            "skipped"))
             continue
-        cases.append(build_case(where, order, patient, record, tables, hooks, user))
-    return cases, problems, seen_orders
+        cases.append(build_case(order, patient, record, tables, hooks, user))
+    return cases, problems, len(requests)
 
 
-def build_case(where: str, order: dict, patient: dict, record: list[dict], tables: CodeTables, hooks: list[Hook],
+def build_case(order: dict, patient: dict, record: list[dict], tables: CodeTables, hooks: list[Hook],
                user: str = DEFAULT_USER) -> Case:
     order_id = order.get("id") or str(uuid.uuid4())
     authored = order.get("authoredOn") if isinstance(order.get("authoredOn"), str) else None
@@ -113,7 +115,7 @@ def build_case(where: str, order: dict, patient: dict, record: list[dict], table
     study = ordered_study(tables, order)
     coding = study.coding or {}
     procedure = coding.get("display") or f"{coding.get('code', '')}"
-    case = Case(f"ServiceRequest/{order_id}", patient["id"], authored, clock, procedure, where,
+    case = Case(f"ServiceRequest/{order_id}", patient["id"], authored, clock, procedure,
                 hidden=len(record) - len(visible))
     draft = {**orjson.loads(orjson.dumps(order)), "id": order_id, "status": "draft"}
     requester = (order.get("requester") or {}).get("reference") if isinstance(order.get("requester"), dict) else None

@@ -28,6 +28,7 @@ class Row:
     cards: list[str] = field(default_factory=list)       # card summaries
     facts: list[str] = field(default_factory=list)
     detail: str = ""                                      # the warning card's detail (markdown)
+    hidden: int = 0                                       # record resources dated after the order, not sent
     error: str | None = None
     response: dict | None = None
 

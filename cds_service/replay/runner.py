@@ -154,7 +154,7 @@ def replay_group(group: PatientGroup) -> tuple[list[Row], list[Problem], int]:
     for case in cases:
         for service_id, body in case.requests.items():
             status, answer, result = job.target.call(service_id, body, case.clock)
-            row = Row(case.order, case.patient, case.authored, service_id, case.procedure, UNRATED)
+            row = Row(case.order, case.patient, case.authored, service_id, case.procedure, UNRATED, hidden=case.hidden)
             if status != 200:
                 row.rating = FAILED
                 row.error = f"HTTP {status}: {answer.get('message', 'no message')}" if status else answer["message"]

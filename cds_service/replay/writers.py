@@ -14,7 +14,8 @@ from cds_service.replay.outcome import Row
 from cds_service.replay.sources import Problem
 
 COLUMNS = (("order", 30), ("patient", 18), ("procedure", 34), ("variant", 24), ("rating", 17), ("card", 64))
-CSV_FIELDS = ("order", "patient", "authored", "service", "procedure", "topic", "variants", "rating", "cards", "error")
+CSV_FIELDS = ("order", "patient", "authored", "service", "procedure", "topic", "variants", "rating", "cards", "error",
+              "hidden")
 
 
 def _clip(text: str, width: int) -> str:
@@ -56,7 +57,7 @@ class CsvWriter:
 
     def write(self, row: Row) -> None:
         self.w.writerow([row.order, row.patient, row.authored or "", row.service, row.procedure, row.topic,
-                         "; ".join(row.variants), row.rating, " | ".join(row.cards), row.error or ""])
+                         "; ".join(row.variants), row.rating, " | ".join(row.cards), row.error or "", row.hidden])
 
 
 DRILL_DOWN_LIMIT = 2000   # warned rows kept for the report's drill-down (memory stays bounded on huge runs)
