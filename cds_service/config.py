@@ -22,6 +22,19 @@ def _int(env: dict, name: str, default: int, minimum: int = 0) -> int:
     return value
 
 
+def _float(env: dict, name: str, default: float, minimum: float) -> float:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if not value >= minimum:  # also rejects nan
+        raise ConfigError(f"{name} must be at least {minimum}, got {raw}")
+    return value
+
+
 def _bool(env: dict, name: str, default: bool) -> bool:
     raw = env.get(name)
     if raw in (None, ""):
@@ -46,6 +59,12 @@ class Settings:
     qcdsm_id: str = "imaging-cds"
     criteria_packs: tuple[str, ...] = ()
     warn_confidences: frozenset[str] = field(default_factory=lambda: frozenset({"confirmed", "secondary", "inferred"}))
+    # FHIR-server fallback for prefetch keys the EHR did not send (cds_service/fhir_fetch.py)
+    fhir_deadline_seconds: float = 2.0
+    fhir_connect_timeout_seconds: float = 0.5
+    fhir_read_timeout_seconds: float = 1.5
+    fhir_max_pages: int = 5
+    fhir_server_allowlist: tuple[str, ...] = ()   # base-URL prefixes a request's fhirServer must start with; () = any
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -67,4 +86,9 @@ class Settings:
             qcdsm_id=env.get("QCDSM_ID") or d.qcdsm_id,
             criteria_packs=tuple(p for p in env.get("CRITERIA_PACKS", "").split(os.pathsep) if p),
             warn_confidences=confidences or d.warn_confidences,
+            fhir_deadline_seconds=_float(env, "FHIR_DEADLINE_SECONDS", d.fhir_deadline_seconds, 0.05),
+            fhir_connect_timeout_seconds=_float(env, "FHIR_CONNECT_TIMEOUT_SECONDS", d.fhir_connect_timeout_seconds, 0.01),
+            fhir_read_timeout_seconds=_float(env, "FHIR_READ_TIMEOUT_SECONDS", d.fhir_read_timeout_seconds, 0.01),
+            fhir_max_pages=_int(env, "FHIR_MAX_PAGES", d.fhir_max_pages, 1),
+            fhir_server_allowlist=tuple(u.strip() for u in env.get("FHIR_SERVER_ALLOWLIST", "").split(",") if u.strip()),
         )

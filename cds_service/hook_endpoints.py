@@ -4,10 +4,9 @@ from __future__ import annotations
 import orjson
 from flask import Blueprint, current_app, request
 
-from cds_service import discovery, validation
+from cds_service import discovery, fhir_fetch, validation
 from cds_service.errors import ApiError, json_response
 from fhir_mappings.dates import today_utc
-from fhir_mappings.record import record_from_prefetch
 from hooks import HookInputError, RecordUnavailable
 
 bp = Blueprint("hooks", __name__)
@@ -37,7 +36,8 @@ def call_service(service_id: str):
     validation.check("hook-request.schema.json", body)
     if body["hook"] != service["hook"]:
         raise ApiError(400, f"hook is '{body['hook']}' but service '{service_id}' answers '{service['hook']}'", "hook")
-    record = record_from_prefetch(body.get("prefetch"))
+    record = fhir_fetch.patient_record(body, service["prefetch"],
+                                       fhir_fetch.FetchOptions.from_settings(current_app.config["SETTINGS"]))
     handler = discovery.HANDLERS[service_id]
     try:
         result = handler.handle(current_app.extensions["engine"], body["context"], record, today_utc())
