@@ -24,6 +24,8 @@ from cds_service.errors import ApiError
 from fhir_mappings.record import PART_LABELS, PREFETCH_PARTS, PatientRecord, record_from_prefetch
 
 log = logging.getLogger(__name__)
+# urllib3 logs every request URL at DEBUG, and fallback URLs carry the patient id: keep that out of the logs
+logging.getLogger("urllib3").setLevel(logging.WARNING)
 
 FHIR_JSON = "application/fhir+json"
 JSON_TYPES = {"application/fhir+json", "application/json", "application/json+fhir"}
