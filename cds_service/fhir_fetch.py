@@ -201,7 +201,8 @@ def _get_json(session: requests.Session, url: str, opts: FetchOptions, deadline_
 
 
 def _next_link(bundle: dict) -> str | None:
-    for link in bundle.get("link") or []:
+    links = bundle.get("link")
+    for link in links if isinstance(links, list) else []:
         if isinstance(link, dict) and link.get("relation") == "next" and isinstance(link.get("url"), str):
             return link["url"]
     return None

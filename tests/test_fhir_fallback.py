@@ -10,16 +10,10 @@ from cds_service.app import create_app
 from cds_service.config import ConfigError, Settings
 from cds_service.fhir_fetch import expand
 from fhir_stub_server import StubFhirServer, elapsed
-from hooks.engine import Engine
 from lbp_records import MRI_LUMBAR_W, MRI_LUMBAR_WO, lbp_record, order_select, pama_ratings
 
 SELECT = "/cds-services/imaging-auc-select"
 PARTS = ("patient demographics", "problem list (Conditions)", "procedure history", "medication history")
-
-
-@pytest.fixture(scope="module")
-def engine():
-    return Engine.create()
 
 
 def client(engine, **settings):

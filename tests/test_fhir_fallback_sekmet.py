@@ -7,7 +7,6 @@ import pytest
 import sekmet_server
 from cds_service.app import create_app
 from cds_service.config import Settings
-from hooks.engine import Engine
 from lbp_records import (LOW_BACK_PAIN, MRI_LUMBAR_W, MRI_LUMBAR_WO, SNOMED, VARIANTS, answer, condition,
                          full_prefetch, lbp_record, order_select, pama_ratings, transaction)
 
@@ -32,11 +31,6 @@ def fhir(tmp_path_factory):
         yield server
     finally:
         sekmet_server.stop(proc)
-
-
-@pytest.fixture(scope="module")
-def engine():
-    return Engine.create()
 
 
 def client(engine, **settings):
