@@ -5,7 +5,7 @@ HOST   ?= 127.0.0.1
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench clean
+.PHONY: run test bench bench-fhir clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,5 +24,8 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/http_order_select.py
 
+bench-fhir: $(STAMP)
+	$(BIN)/python bench/fhir_fallback_latency.py
+
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache
+	rm -rf $(VENV) .venv-fhir *.egg-info .pytest_cache
