@@ -79,10 +79,14 @@ def fhir_server(body: dict, options: FetchOptions) -> FhirServer | None:
     url = body.get("fhirServer")
     if url is None:
         return None
-    parts = urlsplit(url) if isinstance(url, str) else None
+    try:
+        parts = urlsplit(url) if isinstance(url, str) else None
+        _ = parts and parts.port  # raises for a port that is not a number in range
+    except ValueError:
+        parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise ApiError(400, "fhirServer must be an http or https URL", "fhirServer")
-    if parts.username is not None or parts.password is not None or parts.query or parts.fragment:
+    if parts.username is not None or parts.password is not None or "?" in url or "#" in url:
         raise ApiError(400, "fhirServer must be a FHIR base URL without credentials, query or fragment", "fhirServer")
     base = url.rstrip("/")
     if options.allowlist and not any(_under(base + "/", prefix) for prefix in options.allowlist):
@@ -95,8 +99,11 @@ def fhir_server(body: dict, options: FetchOptions) -> FhirServer | None:
 
 def _under(url: str, base: str) -> bool:
     """Whether url is base itself or below it (same scheme, host and port; path under base's path)."""
-    u, b = urlsplit(url), urlsplit(base)
-    if (u.scheme, u.hostname, u.port) != (b.scheme, b.hostname, b.port) or u.username or u.password:
+    try:
+        u, b = urlsplit(url), urlsplit(base)
+        if (u.scheme, u.hostname, u.port) != (b.scheme, b.hostname, b.port) or u.username or u.password:
+            return False
+    except ValueError:
         return False
     base_path = b.path.rstrip("/") + "/"
     segments = unquote(u.path).split("/")

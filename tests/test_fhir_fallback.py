@@ -122,7 +122,8 @@ def test_a_next_link_off_the_server_is_not_followed_and_the_part_counts_as_partl
 
 
 @pytest.mark.parametrize("url", ["ftp://127.0.0.1/fhir", "file:///etc/passwd", "gopher://x", "not a url", "http://",
-                                 "http://user:pw@127.0.0.1/fhir", "http://127.0.0.1/fhir?x=1", 42])
+                                 "http://user:pw@127.0.0.1/fhir", "http://127.0.0.1/fhir?x=1", "http://127.0.0.1/fhir#",
+                                 "http://[::1", "http://127.0.0.1:99999/fhir", "http://127.0.0.1:port/fhir", 42])
 def test_a_fhir_server_that_is_not_a_plain_http_base_url_is_400(engine, url):
     body = order_select("p1", MRI_LUMBAR_WO)
     body["fhirServer"] = url
