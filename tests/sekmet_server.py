@@ -44,11 +44,16 @@ def _unavailable(reason: str):
     pytest.skip(f"sekmet FHIR server not available: {reason}")
 
 
+_install_failure: list[str] = []  # remembered, so a failed install is tried once per session
+
+
 def install() -> Path:
     """The sekmet executable, installing it into its own virtualenv the first time."""
     exe = VENV / "bin" / "sekmet"
     if STAMP.exists() and exe.exists():
         return exe
+    if _install_failure:
+        _unavailable(_install_failure[0])
     try:
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(VENV)], check=True, capture_output=True,
                        timeout=120)
@@ -56,7 +61,9 @@ def install() -> Path:
                        check=True, capture_output=True, timeout=600)
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
         detail = getattr(exc, "stderr", b"") or b""
-        _unavailable(f"could not install {SEKMET} into {VENV}: {exc} {detail.decode(errors='replace')[-300:]}")
+        _install_failure.append(f"could not install {SEKMET} into {VENV}: {exc} "
+                                f"{detail.decode(errors='replace')[-300:]}")
+        _unavailable(_install_failure[0])
     STAMP.touch()
     return exe
 
