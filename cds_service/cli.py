@@ -31,10 +31,14 @@ def serve(args: argparse.Namespace) -> int:
 
 def export(args: argparse.Namespace) -> int:
     from cds_service.export import write_export
-    from cds_service.storage import Storage
+    from cds_service.storage import Storage, StorageUnavailable
 
-    storage = Storage.open(Settings.from_env().database_url)
-    write_export(storage, args.kind, args.since, args.until, args.format, sys.stdout)
+    try:
+        storage = Storage.open(Settings.from_env().database_url)
+        write_export(storage, args.kind, args.since, args.until, args.format, sys.stdout)
+    except StorageUnavailable as exc:
+        print(f"imaging-cds: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -67,10 +67,10 @@ def test_a_token_id_is_accepted_once_until_it_expires(database_url):
     assert storage.first_use_of_jti("https://ehr.example", "jti-old", later) is True  # expired entries are forgotten
 
 
-def test_an_unreachable_database_is_reported_not_crashed():
-    storage = Storage("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
-    with pytest.raises(StorageUnavailable):
-        storage.create_tables()
+def test_an_unreachable_database_is_reported_not_crashed(tmp_path):
+    for url in ("postgresql://nobody@127.0.0.1:1/none?connect_timeout=1", f"sqlite:///{tmp_path}"):  # a directory
+        with pytest.raises(StorageUnavailable):
+            Storage(url).create_tables()
 
 
 def _export(monkeypatch, capsys, database_url, *args) -> str:
