@@ -94,39 +94,48 @@ def test_discovery_and_feedback_need_a_token_too(client, keys):
     assert response.status_code == 200
 
 
-def now() -> int:
-    return int(time.time())
+def token(key: str | None, aud: str = BASE + SELECT, iss: str = ISS, jku: str | None = None, **kwargs):
+    """A token factory (keys, jwks) -> JWT signed by the named test key; None: unsigned or HMAC (`secret`)."""
+    def make(keys, jwks):
+        extra = dict(kwargs)
+        if jku:
+            extra["header"] = {"jku": jwks.url(jku)}
+        return mint(keys[key] if key else None, iss, aud, **extra)
+    return make
 
 
-NEGATIVE = {
-    "forged signature": ("signature does not verify", lambda k, j: mint(k["attacker"], ISS, BASE + SELECT)),
-    "wrong audience": ("aud must be", lambda k, j: mint(k["ec"], ISS, BASE + "/cds-services")),
-    "audience of another service": ("aud must be", lambda k, j: mint(k["ec"], ISS, BASE + "/cds-services/imaging-auc-sign")),
-    "expired": ("expired", lambda k, j: mint(k["ec"], ISS, BASE + SELECT, exp=now() - 600, iat=now() - 900)),
-    "issued in the future": ("not valid yet", lambda k, j: mint(k["ec"], ISS, BASE + SELECT, iat=now() + 600, exp=now() + 900)),
-    "lifetime over an hour": ("more than 3600 s", lambda k, j: mint(k["ec"], ISS, BASE + SELECT, exp=now() + 2 * 86400)),
-    "unknown issuer": ("issuer is not trusted", lambda k, j: mint(k["ec"], "https://elsewhere.example.org", BASE + SELECT)),
-    "sandbox issuer outside the demo profile": ("issuer is not trusted", lambda k, j: mint(k["ec"], SANDBOX_ISSUER, BASE + SELECT)),
-    "alg none": ("'none' is not accepted", lambda k, j: mint(None, ISS, BASE + SELECT)),
-    "HS256": ("'HS256' is not accepted", lambda k, j: mint(None, ISS, BASE + SELECT, secret=b"a-shared-secret-of-32-bytes-long!")),
-    "HS384": ("'HS384' is not accepted", lambda k, j: mint(None, ISS, BASE + SELECT, secret=b"x" * 48, alg="HS384")),
-    "no jti": ("jti claim is required", lambda k, j: mint(k["ec"], ISS, BASE + SELECT, drop=("jti",))),
-    "no exp": ("exp claim is required", lambda k, j: mint(k["ec"], ISS, BASE + SELECT, drop=("exp",))),
-    "no iat": ("iat claim is required", lambda k, j: mint(k["ec"], ISS, BASE + SELECT, drop=("iat",))),
-    "no aud": ("aud claim is required", lambda k, j: mint(k["ec"], ISS, BASE + SELECT, drop=("aud",))),
-    "unknown kid": ("no key with the token's kid", lambda k, j: mint(k["ec"], ISS, BASE + SELECT, header={"kid": "no-such-key"})),
-    "jku not on the allowlist": ("jku is not on", lambda k, j: mint(k["attacker"], ISS, BASE + SELECT,
-                                                  header={"jku": j.url("/evil/jwks.json")})),
-    "typ not JWT": ("typ must be JWT", lambda k, j: mint(k["ec"], ISS, BASE + SELECT, header={"typ": "at+jwt"})),
-    "not a JWT": ("not a well-formed JWT", lambda k, j: "not.a.jwt"),
+def later(seconds: int) -> int:
+    return int(time.time()) + seconds
+
+
+NEGATIVE = {  # case: (what the 401 says, token)
+    "forged signature": ("signature does not verify", token("attacker")),
+    "wrong audience": ("aud must be", token("ec", aud=BASE + "/cds-services")),
+    "audience of another service": ("aud must be", token("ec", aud=BASE + "/cds-services/imaging-auc-sign")),
+    "expired": ("expired", token("ec", exp=later(-600), iat=later(-900))),
+    "issued in the future": ("not valid yet", token("ec", iat=later(600), exp=later(900))),
+    "lifetime over an hour": ("more than 3600 s", token("ec", exp=later(2 * 86400))),
+    "unknown issuer": ("issuer is not trusted", token("ec", iss="https://elsewhere.example.org")),
+    "sandbox issuer outside the demo profile": ("issuer is not trusted", token("ec", iss=SANDBOX_ISSUER)),
+    "alg none": ("'none' is not accepted", token(None)),
+    "HS256": ("'HS256' is not accepted", token(None, secret=b"a-shared-secret-of-32-bytes-long!")),
+    "HS384": ("'HS384' is not accepted", token(None, secret=b"x" * 48, alg="HS384")),
+    "no jti": ("jti claim is required", token("ec", drop=("jti",))),
+    "no exp": ("exp claim is required", token("ec", drop=("exp",))),
+    "no iat": ("iat claim is required", token("ec", drop=("iat",))),
+    "no aud": ("aud claim is required", token("ec", drop=("aud",))),
+    "unknown kid": ("no key with the token's kid", token("ec", header={"kid": "no-such-key"})),
+    "jku not on the allowlist": ("jku is not on", token("attacker", jku="/evil/jwks.json")),
+    "typ not JWT": ("typ must be JWT", token("ec", header={"typ": "at+jwt"})),
+    "not a JWT": ("not a well-formed JWT", lambda keys, jwks: "not.a.jwt"),
 }
 
 
 @pytest.mark.parametrize("case", NEGATIVE)
 def test_a_bad_token_is_a_401_with_a_json_error(client, keys, jwks, case):
     before = dict(jwks.hits)
-    expected, token = NEGATIVE[case]
-    assert expected in assert_401(call(client, token(keys, jwks)))
+    expected, make = NEGATIVE[case]
+    assert expected in assert_401(call(client, make(keys, jwks)))
     assert jwks.hits.get("/evil/jwks.json", 0) == before.get("/evil/jwks.json", 0)  # a token's jku is never fetched
 
 

@@ -80,7 +80,8 @@ def test_the_same_card_may_be_reported_more_than_once(app, client, card):
     ({"card": "not-a-card-we-issued"}, "feedback[0].card"),
     ({"acceptedSuggestions": [{"id": "not-one-of-its-suggestions"}]}, "feedback[0].acceptedSuggestions[0].id"),
     ({"outcome": "overridden", "overrideReason": {}}, "feedback[0].overrideReason.reason"),
-    ({"outcome": "overridden", "overrideReason": {"reason": {"code": "x"}}}, "feedback[0].overrideReason.reason.system"),
+    ({"outcome": "overridden", "overrideReason": {"reason": {"code": "x"}}},
+     "feedback[0].overrideReason.reason.system"),
 ])
 def test_malformed_or_unknown_feedback_is_a_400_naming_the_field_and_stores_nothing(app, client, card, change, field):
     item = {k: v for k, v in {**feedback_for(card), **change}.items() if v is not None}

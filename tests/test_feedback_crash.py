@@ -50,7 +50,8 @@ def test_every_acknowledged_feedback_survives_sigkill(tmp_path):
                                 stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_until_up(base, proc)
-        card = requests.post(base + "/cds-services/imaging-auc-select", json=lbp_request(), timeout=10).json()["cards"][0]
+        hook = requests.post(base + "/cds-services/imaging-auc-select", json=lbp_request(), timeout=10)
+        card = hook.json()["cards"][0]
         acked: list[str] = []
         sent = [0]
         lock = threading.Lock()
