@@ -221,11 +221,13 @@ class _Transaction:
 
     def __exit__(self, exc_type, exc, tb):
         try:
-            self._ctx.__exit__(exc_type, exc, tb)
+            self._ctx.__exit__(exc_type, exc, tb)  # commit, or roll back when the block raised
         except SQLAlchemyError as err:
-            raise StorageUnavailable("the database write failed") from err
-        if isinstance(exc, SQLAlchemyError):
-            if not isinstance(exc, IntegrityError):
-                log.error("database error: %s", type(exc).__name__)
-            raise StorageUnavailable("the database write failed") from exc
-        return False
+            failure = err
+        else:
+            failure = exc if isinstance(exc, SQLAlchemyError) else None
+        if failure is None:
+            return False
+        if not isinstance(failure, IntegrityError):  # a duplicate key is the caller's answer, not an outage
+            log.error("database error: %s", type(failure).__name__)
+        raise StorageUnavailable("the database write failed") from failure
