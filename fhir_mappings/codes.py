@@ -98,6 +98,7 @@ class CodeTables:
             if kind not in TABLE_FILES:
                 raise CodeTableError(f"{path}: unknown code table kind '{kind}'")
             _merge(tables[kind], kind, read_table(kind, path), path)
+        self.raw = tables  # merged table data, for generated documentation
         systems = tables["systems"]
         self.system_names: dict[str, str] = systems["systems"]
         self.canonical: dict[str, str] = systems["canonical"]
