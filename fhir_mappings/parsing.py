@@ -19,9 +19,10 @@ def r4_problem(resource: dict) -> str | None:
 
     The message names fields only, never values (values may be patient data).
     """
-    model = MODELS.get(resource.get("resourceType"))
+    rtype = resource.get("resourceType")
+    model = MODELS.get(rtype) if isinstance(rtype, str) else None
     if model is None:
-        return f"resourceType: '{resource.get('resourceType')}' is not a type this service reads"
+        return "resourceType: not a resource type this service reads"
     try:
         model.model_validate(resource)
     except pydantic.ValidationError as exc:

@@ -66,9 +66,9 @@ class PatientRecord:
                 return
             for e in entries:
                 res = e.get("resource") if isinstance(e, dict) else None
-                if isinstance(res, dict) and res.get("resourceType") in PART_TYPES[part]:
+                if isinstance(res, dict) and _type(res) in PART_TYPES[part]:
                     self.resources[part].append(res)
-            links = value.get("link") or []
+            links = value.get("link") if isinstance(value.get("link"), list) else []
             if any(isinstance(link, dict) and link.get("relation") == "next" for link in links):
                 self.notes.append(f"prefetch '{key}' had more pages than were sent; only the first was read")
                 return
@@ -79,6 +79,11 @@ class PatientRecord:
             self.keys_read.add(key)
         else:
             self.notes.append(f"prefetch '{key}' held a {rtype}, not the expected resource type")
+
+
+def _type(resource: dict) -> str | None:
+    rtype = resource.get("resourceType")
+    return rtype if isinstance(rtype, str) else None
 
 
 def record_from_prefetch(prefetch: object) -> PatientRecord:

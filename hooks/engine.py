@@ -36,7 +36,7 @@ def tables_for(criteria: Criteria) -> CodeTables:
     """The bundled code tables, with the code files of the loaded packs merged in; every mapped procedure must exist."""
     extra = [f for pack in criteria.packs for f in pack.code_files]
     tables = CodeTables(extra) if extra else code_tables()
-    unknown = sorted(tables.procedure_ids() - set(criteria.procedures))
+    unknown = sorted(set(tables.procedure_ids) - set(criteria.procedures))
     if unknown:
         raise CriteriaError(f"code tables map codes to procedures no criteria pack defines: {', '.join(unknown)}")
     return tables
