@@ -45,8 +45,9 @@ def show(criteria: Criteria, topic_id: str, variant_id: str | None = None) -> st
     out = [f"{topic.title} ({topic.version}) [{topic.id}]", topic.citation, topic.url, ""]
     for v in variants:
         known, unknown = cell_counts(topic, v)
-        out += [f"{v.id} ({variant_label(v)}): {v.title}", f"  when: {_expression(v.when)}",
-                f"  cells: {known} known, {unknown} unknown"]
+        out += [f"{v.id} ({variant_label(v)}): {v.title}", f"  when: {_expression(v.when)}"]
+        out += [f"  only when documented: {', '.join(v.requires)}"] if v.requires else []
+        out += [f"  cells: {known} known, {unknown} unknown"]
         for pid in variant_procedures(topic, v):
             cell = v.cell(pid)
             sources = ", ".join(cell.sources)

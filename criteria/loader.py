@@ -98,7 +98,8 @@ def _build_topic(raw: dict, pack: str) -> Topic:
         cells = {pid: _build_cell(c, pack) for pid, c in v["cells"].items()}
         variants.append(Variant(v["id"], raw["id"], v.get("number"), v["title"], v["short"],
                                 compile_expression(v["when"]), tuple(v.get("displaces", ())),
-                                tuple(v.get("assumptions", ())), cells, tuple(v.get("procedures", ()))))
+                                tuple(v.get("assumptions", ())), cells, tuple(v.get("procedures", ())),
+                                tuple(v.get("requires", ()))))
     return Topic(raw["id"], raw["title"], raw["version"], raw["url"], raw.get("citation", ""), raw.get("acr_topic_id"),
                  tuple(raw["procedures"]), tuple(variants), tuple(raw.get("notes", ())))
 
@@ -148,7 +149,7 @@ def _check_references(criteria: Criteria, origin: dict[str, Path]) -> None:
                 for s in cell.sources:
                     if s not in criteria.sources:
                         raise CriteriaError(f"{where}: variant {v.id} cell '{pid}' cites unknown source '{s}'")
-            for concept in concepts_of(v.when):
+            for concept in (*concepts_of(v.when), *v.requires):
                 if concept not in criteria.concepts:
                     raise CriteriaError(f"{where}: variant {v.id} uses undefined concept '{concept}'")
             for pid in v.procedures:

@@ -2,6 +2,9 @@
 
 Rules (all data-independent):
 - A variant whose condition is true is *matched*; one whose condition is unknown (facts missing) is *possible*.
+  A variant that `requires` a documented finding (a fracture seen on earlier imaging) is only considered when
+  that finding is documented: an undocumented imaging finding is not assumed.
+- A variant that rates only part of its topic's procedures (imaging vs treatment variants) is not asked about others.
 - A matched variant removes the variants it `displaces` (red flags displace the uncomplicated variants).
 - The order is judged against every matched and possible variant left (benefit of the doubt):
   warned on only when it is usually not appropriate in every one of them (and each such cell is of a confidence
@@ -99,7 +102,7 @@ def assess(criteria: Criteria, procedure_id: str, state: Callable[[str], bool | 
             if not variant.rates(pid):
                 continue  # e.g. a treatment variant, for an imaging order
             ev = evaluate(variant.when, state)
-            if ev.value is False:
+            if ev.value is False or any(state(c) is not True for c in variant.requires):
                 ruled_out.append(OtherVariant(topic, variant, variant.cell(pid), None))
                 continue
             candidates.append(Considered(topic, variant, pid, "matched" if ev.value else "possible",

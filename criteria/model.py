@@ -99,6 +99,7 @@ class Variant:
     assumptions: tuple[str, ...]
     cells: dict[str, Cell]
     procedures: tuple[str, ...] = ()  # empty: the variant rates every procedure of its topic
+    requires: tuple[str, ...] = ()    # concepts that must be documented for the variant to be considered
 
     def cell(self, procedure_id: str) -> Cell:
         return self.cells.get(procedure_id, UNKNOWN_CELL)
