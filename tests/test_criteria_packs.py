@@ -11,6 +11,7 @@ from cds_service.config import Settings
 from cds_service.docs import generate
 from criteria import CriteriaError
 from criteria.importer import import_csv
+from criteria.loader import BUNDLED_PACK
 from hooks.engine import Engine
 from vcf_records import order, post
 
@@ -141,3 +142,23 @@ def test_generated_docs_are_up_to_date(engine):
     docs = Path(__file__).resolve().parent.parent / "docs"
     for name, text in generate(engine).items():
         assert (docs / name).read_text(encoding="utf-8") == text, f"docs/{name} is stale: run `make docs`"
+
+
+def test_a_pack_topic_file_replaces_a_variant_by_id_and_adds_new_ones(tmp_path, client):
+    """A licensed complete table for thoracic variant 3: the unknown MRI-with-contrast row becomes usually not
+    appropriate, so that order now warns; an added variant is listed alongside the bundled ones."""
+    bundled = json.loads((BUNDLED_PACK / "topics" / "thoracic-back-pain.json").read_text(encoding="utf-8"))
+    tbp3 = next(v for v in bundled["variants"] if v["id"] == "TBP-3")
+    tbp3["cells"] = {**tbp3["cells"], "mri-thoracic-w": {"category": "usually-not-appropriate", "rating": 2,
+                                                         "confidence": "confirmed", "sources": ["SITE-2026"]}}
+    extra = {**tbp3, "id": "SITE-1", "number": 99, "short": "site variant", "displaces": []}
+    topic = {**bundled, "variants": [tbp3, extra]}
+    pack = write_pack(tmp_path / "site", manifest={"topics": ["topics/tbp.json"]}, **{"topics/tbp.json": topic})
+    myelopathy = dict(conditions=[condition("M54.6", onset_days=10), condition("G95.20")])
+    assert pama_rating(post(client, [order("72147")], **myelopathy)[0]) is None
+    out, card = post(client_with(pack), [order("72147")], **myelopathy)
+    assert pama_rating(out) == "not-appropriate"
+    variants = Engine.create(engine_options(Settings(criteria_packs=(str(pack),)))).criteria \
+        .topics["thoracic-back-pain"].variants
+    assert [v.id for v in variants] == ["TBP-1", "TBP-2", "TBP-3", "TBP-fracture-risk", "TBP-5",
+                                        "TBP-abnormal-radiograph", "TBP-post-surgery", "SITE-1"]
