@@ -1,10 +1,13 @@
 """Discovery and the hook endpoints."""
 from __future__ import annotations
 
+import time
+
 import orjson
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app, g, request
 
 from cds_service import discovery, validation
+from cds_service.audit import hook_records
 from cds_service.errors import ApiError, json_response
 from fhir_mappings.dates import today_utc
 from fhir_mappings.record import record_from_prefetch
@@ -30,6 +33,7 @@ def read_json_body() -> object:
 
 @bp.post("/cds-services/<service_id>")
 def call_service(service_id: str):
+    started = time.perf_counter()
     service = discovery.service(service_id)
     if service is None:
         raise ApiError(404, f"no CDS service with id '{service_id}'; see /cds-services", "id")
@@ -45,4 +49,7 @@ def call_service(service_id: str):
         raise ApiError(400, exc.message, exc.field) from None
     except RecordUnavailable as exc:
         raise ApiError(412, str(exc)) from None
+    cards, audit_rows = hook_records(service_id, body["hookInstance"], result,
+                                     (time.perf_counter() - started) * 1000, g.get("caller"))
+    current_app.extensions["storage"].record_hook(cards, audit_rows)  # committed before the answer goes out
     return json_response(result.body)
