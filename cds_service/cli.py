@@ -1,10 +1,14 @@
-"""Command line: `imaging-cds serve` (gunicorn), `imaging-cds export {feedback,audit}`."""
+"""Command line: `imaging-cds serve` (gunicorn), `imaging-cds export {feedback,audit}`,
+`imaging-cds criteria lint|show|import`, `imaging-cds docs`."""
 from __future__ import annotations
 
 import argparse
 import sys
 
+from cds_service import criteria_cli
 from cds_service.config import ConfigError, Settings
+from criteria import CriteriaError
+from fhir_mappings.codes import CodeTableError
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -54,11 +58,15 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("export", help="list feedback or audit records of a date range as CSV or JSON (stdout)")
     add_arguments(p)
     p.set_defaults(func=export)
+    criteria_cli.add_parsers(sub)
     args = parser.parse_args(argv)
     try:
         return args.func(args)
     except ConfigError as exc:
         print(f"imaging-cds: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except (CriteriaError, CodeTableError) as exc:
+        print(f"imaging-cds: criteria pack error: {exc}", file=sys.stderr)
         return 2
 
 
