@@ -5,7 +5,7 @@ HOST   ?= 127.0.0.1
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench bench-replay clean
+.PHONY: run test bench bench-fhir bench-replay docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,11 +21,17 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest
 
+docs: $(STAMP)
+	$(BIN)/imaging-cds docs docs
+
 bench: $(STAMP)
 	$(BIN)/python bench/http_order_select.py
+
+bench-fhir: $(STAMP)
+	$(BIN)/python bench/fhir_fallback_latency.py
 
 bench-replay: $(STAMP)
 	$(BIN)/python bench/replay_ndjson.py
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache
+	rm -rf $(VENV) .venv-fhir *.egg-info .pytest_cache

@@ -1,11 +1,15 @@
-"""Command line: `imaging-cds serve` (gunicorn), `imaging-cds replay` (bundles and exports through the service)."""
+"""Command line: `imaging-cds serve` (gunicorn), `imaging-cds export {feedback,audit}`,
+`imaging-cds criteria lint|show|import`, `imaging-cds docs`, `imaging-cds replay` (bundles and exports through a
+CDS Hooks service)."""
 from __future__ import annotations
 
 import argparse
 import sys
 
+from cds_service import criteria_cli
 from cds_service.config import ConfigError, Settings
-from cds_service.replay.runner import add_arguments as replay_arguments
+from criteria import CriteriaError
+from fhir_mappings.codes import CodeTableError
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -30,6 +34,19 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def export(args: argparse.Namespace) -> int:
+    from cds_service.export import write_export
+    from cds_service.storage import Storage, StorageUnavailable
+
+    try:
+        storage = Storage.open(Settings.from_env().database_url)
+        write_export(storage, args.kind, args.since, args.until, args.format, sys.stdout)
+    except StorageUnavailable as exc:
+        print(f"imaging-cds: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def replay(args: argparse.Namespace) -> int:
     from cds_service.replay.runner import run
 
@@ -44,6 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int)
     p.add_argument("--workers", type=int)
     p.set_defaults(func=serve)
+    from cds_service.export import add_arguments
+    p = sub.add_parser("export", help="list feedback or audit records of a date range as CSV or JSON (stdout)")
+    add_arguments(p)
+    p.set_defaults(func=export)
+    criteria_cli.add_parsers(sub)
+    from cds_service.replay.runner import add_arguments as replay_arguments
     p = sub.add_parser("replay", help="replay FHIR Bundles or Bulk Data NDJSON exports through a CDS Hooks service")
     replay_arguments(p)
     p.set_defaults(func=replay)
@@ -52,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except ConfigError as exc:
         print(f"imaging-cds: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except (CriteriaError, CodeTableError) as exc:
+        print(f"imaging-cds: criteria pack error: {exc}", file=sys.stderr)
         return 2
 
 

@@ -1,15 +1,16 @@
 """Discovery and the hook endpoints."""
 from __future__ import annotations
 
+import time
 from datetime import date
 
 import orjson
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app, g, request
 
-from cds_service import discovery, validation
+from cds_service import discovery, fhir_fetch, validation
+from cds_service.audit import hook_records
 from cds_service.errors import ApiError, json_response
 from fhir_mappings.dates import today_utc
-from fhir_mappings.record import record_from_prefetch
 from hooks import HookInputError, RecordUnavailable
 from hooks.response import HookResult
 
@@ -33,8 +34,14 @@ def read_json_body() -> object:
 
 @bp.post("/cds-services/<service_id>")
 def call_service(service_id: str):
+    started = time.perf_counter()
     _service(service_id)  # an unknown service is a 404 whatever the body
-    result = run_service(current_app.extensions["engine"], service_id, read_json_body(), today_utc())
+    body = read_json_body()
+    result = run_service(current_app.extensions["engine"], service_id, body, today_utc(),
+                         fhir_fetch.FetchOptions.from_settings(current_app.config["SETTINGS"]))
+    cards, audit_rows = hook_records(service_id, body["hookInstance"], result,
+                                     (time.perf_counter() - started) * 1000, g.get("caller"))
+    current_app.extensions["storage"].record_hook(cards, audit_rows)  # committed before the answer goes out
     return json_response(result.body)
 
 
@@ -45,13 +52,14 @@ def _service(service_id: str) -> dict:
     return service
 
 
-def run_service(engine, service_id: str, body: object, today: date) -> HookResult:
-    """Validate a hook request body and answer it; the HTTP endpoint and in-process replay share this path."""
+def run_service(engine, service_id: str, body: object, today: date,
+                fetch: fhir_fetch.FetchOptions) -> HookResult:
+    """Validate a hook request body and answer it as of `today`; shared by the endpoint and in-process replay."""
     service = _service(service_id)
     validation.check("hook-request.schema.json", body)
     if body["hook"] != service["hook"]:
         raise ApiError(400, f"hook is '{body['hook']}' but service '{service_id}' answers '{service['hook']}'", "hook")
-    record = record_from_prefetch(body.get("prefetch"))
+    record = fhir_fetch.patient_record(body, service["prefetch"], fetch)
     handler = discovery.HANDLERS[service_id]
     try:
         return handler.handle(engine, body["context"], record, today)

@@ -62,8 +62,8 @@ class Facts:
         if concept in self.tainted:
             return None
         spec = self.tables.concepts.get(concept)
-        if spec is None:
-            return None  # a concept no code table covers can never be ruled out
+        if spec is None or spec.get("never_absent"):
+            return None  # a concept no code table covers (or no code could rule out) is never absent
         return False if set(spec["record_sources"]) <= self.parts_read else None
 
     def unread_sources(self, concept: str) -> list[str]:

@@ -124,25 +124,15 @@ def test_a_condition_that_is_not_active_does_not_count(select, status, verificat
     assert "variant 1" in out["cards"][0]["detail"]
 
 
-def test_elderly_threshold_is_configurable(engine):
-    from cds_service.app import create_app
-    from cds_service.config import Settings
-    from hooks.engine import EngineOptions, Engine
-
-    app = create_app(Settings(elderly_age=70), engine=Engine(engine.criteria, engine.tables,
-                                                             EngineOptions(elderly_age=70)))
+def test_elderly_threshold_is_configurable(make_client):
     body = hook_request([service_request("72100")], prefetch=full_prefetch(age=67, conditions=LBP_ACUTE))
-    assert pama_rating(app.test_client().post("/cds-services/imaging-auc-select", json=body).json) == "not-appropriate"
+    for age, rating in ((65, "appropriate"), (70, "not-appropriate")):
+        resp = make_client(elderly_age=age).post("/cds-services/imaging-auc-select", json=body)
+        assert pama_rating(resp.json) == rating
 
 
-def test_info_cards_only_when_configured(engine):
-    from cds_service.app import create_app
-    from cds_service.config import Settings
-    from hooks.engine import Engine, EngineOptions
-
-    app = create_app(Settings(info_cards=True), engine=Engine(engine.criteria, engine.tables,
-                                                              EngineOptions(info_cards=True)))
-    out = app.test_client().post("/cds-services/imaging-auc-select",
+def test_info_cards_only_when_configured(make_client):
+    out = make_client(info_cards=True).post("/cds-services/imaging-auc-select",
                                  json=hook_request([service_request("72148")],
                                                    prefetch=full_prefetch(**RECORDS["LBP-3"]))).json
     (card,) = out["cards"]

@@ -187,11 +187,8 @@ def test_cors_preflight_allows_the_sandbox(client):
         assert "authorization" in allowed and "content-type" in allowed
 
 
-def test_cors_origins_are_configurable(engine):
-    from cds_service.app import create_app
-    from cds_service.config import Settings
-
-    client = create_app(Settings(cors_origins=("https://ehr.example.org",)), engine=engine).test_client()
+def test_cors_origins_are_configurable(make_client):
+    client = make_client(cors_origins=("https://ehr.example.org",))
     ok = client.get("/cds-services", headers={"Origin": "https://ehr.example.org"})
     other = client.get("/cds-services", headers={"Origin": "https://evil.example.com"})
     assert ok.headers.get("Access-Control-Allow-Origin") == "https://ehr.example.org"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -27,10 +28,12 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def gunicorn_url():
+def gunicorn_url(tmp_path_factory):
     port = _free_port()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('db') / 'audit.sqlite3'}"}
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", "2",
-                             "cds_service.wsgi:app"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                             "cds_service.wsgi:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}/cds-services"
     try:
         deadline = time.monotonic() + 30

@@ -1,7 +1,8 @@
 """Where requests go: the engine in this process (default) or any CDS Hooks service over HTTP.
 
-The in-process target goes through the same validation and dispatch as the HTTP endpoint
-(`hook_endpoints.run_service`), with the clock set to the order date.
+The in-process target goes through the same validation, record reading and dispatch as the HTTP endpoint
+(`hook_endpoints.run_service`), with the clock set to the order date; it neither checks caller JWTs nor writes
+audit records (a replay is not a live consultation).
 
 CDS Hooks has no clock parameter, so a remote service computes durations and ages as of its own today. With
 `clock="shift"` (the default for HTTP) every date in the request is moved forward by (today - order date) days, so
@@ -39,12 +40,14 @@ class InProcess:
     name = "in-process"
 
     def __init__(self, engine=None) -> None:
-        from cds_service import discovery
+        from cds_service import discovery, fhir_fetch
         from cds_service.app import engine_options
         from cds_service.config import Settings
         from hooks.engine import Engine
 
-        self.engine = engine or Engine.create(engine_options(Settings.from_env()))
+        settings = Settings.from_env()
+        self.engine = engine or Engine.create(engine_options(settings))
+        self.fetch = fhir_fetch.FetchOptions.from_settings(settings)  # unused: replayed requests carry no fhirServer
         self.services = discovery.SERVICES
         self.topic_titles = {t.url: t.title for t in self.engine.criteria.topics.values()}
 
@@ -54,7 +57,7 @@ class InProcess:
     def call(self, service_id: str, body: dict, clock: date) -> tuple[int, dict, HookResult | None]:
         from cds_service.hook_endpoints import run_service
         try:
-            result = run_service(self.engine, service_id, body, clock)
+            result = run_service(self.engine, service_id, body, clock, self.fetch)
         except ApiError as err:
             return err.status, {"status": err.status, "message": err.message, "field": err.field}, None
         return 200, result.body, result
