@@ -11,27 +11,16 @@ class ConfigError(ValueError):
     pass
 
 
-def _int(env: dict, name: str, default: int, minimum: int = 0) -> int:
+def _number(env: dict, name: str, default, minimum, cast=int):
+    """A numeric setting: `cast` is int (whole numbers) or float."""
     raw = env.get(name)
     if raw in (None, ""):
         return default
     try:
-        value = int(raw)
+        value = cast(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-    if value < minimum:
-        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
-    return value
-
-
-def _float(env: dict, name: str, default: float, minimum: float) -> float:
-    raw = env.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+        kind = "a whole number" if cast is int else "a number"
+        raise ConfigError(f"{name} must be {kind}, got {raw!r}") from None
     if not value >= minimum:  # also rejects nan
         raise ConfigError(f"{name} must be at least {minimum}, got {raw}")
     return value
@@ -142,12 +131,12 @@ class Settings:
             raise ConfigError(f"PUBLIC_BASE_URL must be an http(s) URL, got {base!r}")
         return cls(
             host=env.get("HOST") or d.host,
-            port=_int(env, "PORT", d.port, 1),
-            workers=_int(env, "WEB_CONCURRENCY", d.workers, 1),
+            port=_number(env, "PORT", d.port, 1),
+            workers=_number(env, "WEB_CONCURRENCY", d.workers, 1),
             database_url=env.get("DATABASE_URL") or d.database_url,
             cors_origins=tuple(o.strip() for o in env.get("CORS_ORIGINS", "*").split(",") if o.strip()) or ("*",),
-            max_body_bytes=_int(env, "MAX_BODY_BYTES", d.max_body_bytes, 1024),
-            elderly_age=_int(env, "ELDERLY_AGE", d.elderly_age, 1),
+            max_body_bytes=_number(env, "MAX_BODY_BYTES", d.max_body_bytes, 1024),
+            elderly_age=_number(env, "ELDERLY_AGE", d.elderly_age, 1),
             info_cards=_bool(env, "INFO_CARDS", d.info_cards),
             qcdsm_id=env.get("QCDSM_ID") or d.qcdsm_id,
             criteria_packs=tuple(p for p in env.get("CRITERIA_PACKS", "").split(os.pathsep) if p),
@@ -155,11 +144,11 @@ class Settings:
             auth_mode=auth_mode,
             auth_issuers=issuers,
             public_base_url=base,
-            auth_leeway_s=_int(env, "AUTH_LEEWAY_S", d.auth_leeway_s),
-            auth_max_token_lifetime_s=_int(env, "AUTH_MAX_TOKEN_LIFETIME_S", d.auth_max_token_lifetime_s, 60),
-            fhir_deadline_seconds=_float(env, "FHIR_DEADLINE_SECONDS", d.fhir_deadline_seconds, 0.05),
-            fhir_connect_timeout_seconds=_float(env, "FHIR_CONNECT_TIMEOUT_SECONDS", d.fhir_connect_timeout_seconds, 0.01),
-            fhir_read_timeout_seconds=_float(env, "FHIR_READ_TIMEOUT_SECONDS", d.fhir_read_timeout_seconds, 0.01),
-            fhir_max_pages=_int(env, "FHIR_MAX_PAGES", d.fhir_max_pages, 1),
+            auth_leeway_s=_number(env, "AUTH_LEEWAY_S", d.auth_leeway_s, 0),
+            auth_max_token_lifetime_s=_number(env, "AUTH_MAX_TOKEN_LIFETIME_S", d.auth_max_token_lifetime_s, 60),
+            fhir_deadline_seconds=_number(env, "FHIR_DEADLINE_SECONDS", d.fhir_deadline_seconds, 0.05, float),
+            fhir_connect_timeout_seconds=_number(env, "FHIR_CONNECT_TIMEOUT_SECONDS", d.fhir_connect_timeout_seconds, 0.01, float),
+            fhir_read_timeout_seconds=_number(env, "FHIR_READ_TIMEOUT_SECONDS", d.fhir_read_timeout_seconds, 0.01, float),
+            fhir_max_pages=_number(env, "FHIR_MAX_PAGES", d.fhir_max_pages, 1),
             fhir_server_allowlist=tuple(u.strip() for u in env.get("FHIR_SERVER_ALLOWLIST", "").split(",") if u.strip()),
         )

@@ -14,7 +14,7 @@ def sandbox_request(cpt="72133", display="CT lumbar spine", reasons=(LBP,)):
     """Exactly what the sandbox's PAMA tab sends: Bundle without type, intent plan, SNOMED reasons, no prefetch."""
     return {
         "hookInstance": str(uuid.uuid4()), "hook": "order-select",
-        "fhirServer": "https://launch.smarthealthit.org/v/r2/fhir",
+        "fhirServer": "http://127.0.0.1:9/fhir",  # the sandbox sends its (DSTU2) server; here one that refuses
         "context": {
             "patientId": "smart-1288992", "userId": "Practitioner/COREPRACTITIONER1",
             "selections": ["ServiceRequest/example-request-id"],
