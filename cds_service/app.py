@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_cors import CORS
 
-from cds_service import errors, hook_endpoints
+from cds_service import errors, hook_endpoints, openapi
 from cds_service.config import Settings
 from hooks.engine import Engine, EngineOptions
 
@@ -25,4 +25,5 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
          allow_headers=["Authorization", "Content-Type"], methods=["GET", "POST", "OPTIONS"], max_age=600)
     errors.register(app)
     app.register_blueprint(hook_endpoints.bp)
+    app.register_blueprint(openapi.bp)
     return app

@@ -14,9 +14,14 @@ SCHEMAS = Path(__file__).with_name("schemas")
 
 
 @lru_cache(maxsize=None)
+def schema(name: str) -> dict:
+    """A schema file of schemas/, read once; the OpenAPI document embeds these same objects."""
+    return json.loads((SCHEMAS / name).read_text())
+
+
+@lru_cache(maxsize=None)
 def validator(name: str) -> jsonschema.Draft202012Validator:
-    schema = json.loads((SCHEMAS / name).read_text())
-    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    return jsonschema.Draft202012Validator(schema(name), format_checker=jsonschema.FormatChecker())
 
 
 def field_path(err: jsonschema.ValidationError) -> str:
