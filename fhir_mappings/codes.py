@@ -72,7 +72,7 @@ class CodeTables:
         self._imaging_categories = {(c["system"], c["code"]) for c in recog["categories"]}
 
     def system_name(self, uri: str | None) -> str | None:
-        return self.system_names.get(uri) if uri else None
+        return self.system_names.get(uri) if isinstance(uri, str) else None
 
     def findings_for(self, system_uri: str | None, code: str | None) -> list[CodeEntry]:
         system = self.system_name(system_uri)
@@ -110,7 +110,7 @@ class CodeTables:
         return False
 
     def is_imaging_category(self, system_uri: str | None, code: str | None) -> bool:
-        return (self.system_name(system_uri), code) in self._imaging_categories
+        return isinstance(code, str) and (self.system_name(system_uri), code) in self._imaging_categories
 
 
 @lru_cache(maxsize=1)

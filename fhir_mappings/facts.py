@@ -87,7 +87,7 @@ _DERIVED_SOURCES = {"conservative-therapy-failed": {"procedure", "condition"},
 
 def build_facts(tables: CodeTables, order: dict, record: PatientRecord, today: date, elderly_age: int = 65) -> Facts:
     facts = Facts(tables, today, elderly_age, record.parts_read, notes=list(record.notes))
-    conditions_by_id = {c.get("id"): c for c in record.resources["condition"] if c.get("id")}
+    conditions_by_id = {c["id"]: c for c in record.resources["condition"] if isinstance(c.get("id"), str)}
     onsets: dict[str, list[date]] = {}
     implied: dict[str, set[str]] = {}
 

@@ -66,7 +66,7 @@ class PatientRecord:
                 return
             for e in entries:
                 res = e.get("resource") if isinstance(e, dict) else None
-                if isinstance(res, dict) and res.get("resourceType") in PART_TYPES[part]:
+                if isinstance(res, dict) and isinstance(res.get("resourceType"), str) and res["resourceType"] in PART_TYPES[part]:
                     self.resources[part].append(res)
             links = value.get("link") or []
             if any(isinstance(link, dict) and link.get("relation") == "next" for link in links):
