@@ -4,7 +4,7 @@ from __future__ import annotations
 import orjson
 from flask import Blueprint, current_app, request
 
-from cds_service import discovery, validation
+from cds_service import discovery, limits, validation
 from cds_service.errors import ApiError, json_response
 from fhir_mappings.dates import today_utc
 from fhir_mappings.record import record_from_prefetch
@@ -35,6 +35,7 @@ def call_service(service_id: str):
         raise ApiError(404, f"no CDS service with id '{service_id}'; see /cds-services", "id")
     body = read_json_body()
     validation.check("hook-request.schema.json", body)
+    limits.check(body, current_app.config["SETTINGS"])
     if body["hook"] != service["hook"]:
         raise ApiError(400, f"hook is '{body['hook']}' but service '{service_id}' answers '{service['hook']}'", "hook")
     record = record_from_prefetch(body.get("prefetch"))
