@@ -7,6 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 TABLES = Path(__file__).with_name("tables")
+LOOKUP_MEMO_SIZE = 20_000  # (system, code) answers remembered per process; codes seen on the wire repeat
 
 
 def _load(name: str) -> dict:
@@ -58,6 +59,7 @@ class CodeTables:
                                   frozenset(c.get("in", default_in)), c.get("implies"))
                 self._findings.setdefault((c["system"], normalise(c["system"], code)), []).append(entry)
         self.duration_concepts = tuple(k for k, v in self.concepts.items() if v.get("duration"))
+        self._memo: dict[tuple[str, str], tuple[CodeEntry, ...]] = {}
 
         procs = _load("procedure-codes.json")
         self._procedures: dict[tuple[str, str], ProcedureCode] = {}
@@ -74,17 +76,28 @@ class CodeTables:
     def system_name(self, uri: str | None) -> str | None:
         return self.system_names.get(uri) if isinstance(uri, str) else None
 
-    def findings_for(self, system_uri: str | None, code: str | None) -> list[CodeEntry]:
+    def findings_for(self, system_uri: str | None, code: str | None) -> tuple[CodeEntry, ...]:
+        if not isinstance(system_uri, str) or not isinstance(code, str):
+            return ()
+        key = (system_uri, code)
+        hits = self._memo.get(key)
+        if hits is None:
+            hits = self._lookup_findings(system_uri, code)
+            if len(self._memo) < LOOKUP_MEMO_SIZE:
+                self._memo[key] = hits
+        return hits
+
+    def _lookup_findings(self, system_uri: str, code: str) -> tuple[CodeEntry, ...]:
         system = self.system_name(system_uri)
-        if not system or not isinstance(code, str) or not code:
-            return []
+        if not system or not code:
+            return ()
         norm = normalise(system, code)
         if system not in self.prefix_systems:
-            return self._findings.get((system, norm), [])
+            return tuple(self._findings.get((system, norm), ()))
         hits: list[CodeEntry] = []
         for n in range(1, len(norm) + 1):
             hits += self._findings.get((system, norm[:n]), ())
-        return hits
+        return tuple(hits)
 
     def procedure_for(self, system_uri: str | None, code: str | None) -> ProcedureCode | None:
         system = self.system_name(system_uri)
