@@ -147,4 +147,6 @@ def mix() -> list[tuple[str, dict, int]]:
     out.append(("imaging-auc-select", broken, 400))                         # not a valid FHIR ServiceRequest
     out.append(("imaging-auc-select", hook_request("order-select", orders[:1], None), 412))  # no record at all
     out.append(("no-such-service", bench_request(), 404))
+    many = [service_request(f"sr{i}") for i in range(51)]
+    out.append(("imaging-auc-sign", hook_request("order-sign", many, prefetch(5, 1)), 413))  # over MAX_DRAFT_ORDERS
     return out
