@@ -151,3 +151,37 @@ def test_the_generators_reach_every_outcome():
         seen.add(answer(*case)[0])
     collect()
     assert {"not-appropriate", "appropriate", "unknown"} <= seen
+
+
+# -- the hot-path memos answer exactly what the uncached code answers ---------------------------------------------
+
+from criteria import assess  # noqa: E402
+from fhir_mappings import parsing  # noqa: E402
+from fhir_mappings.facts import build_facts  # noqa: E402
+from hooks.rating import assess_order  # noqa: E402
+
+
+@given(odd_conditions())
+@PROPS
+def test_cached_r4_validation_answers_as_uncached(odd):
+    for resource in odd:
+        if isinstance(resource.get("resourceType"), str) and resource["resourceType"] in parsing.MODELS:
+            expected = parsing._problem(resource)
+            assert parsing.r4_problem(resource) == expected
+            assert parsing.r4_problem(copy.deepcopy(resource)) == expected   # the cached answer
+
+
+@given(records())
+@PROPS
+def test_memoised_assessment_is_the_matchers_answer(case):
+    order, prefetch = case
+    record = PatientRecord()
+    for key, value in prefetch.items():
+        record.add(key, value)
+    pc = next((TABLES.procedure_for(c["system"], c["code"]) for c in order["code"]["coding"]), None)
+    if pc is None or pc.procedure not in ENGINE.criteria.procedures:
+        return
+    facts = build_facts(TABLES, order, record, TODAY)
+    fresh = assess(ENGINE.criteria, pc.procedure, facts.state, warn_confidences=ENGINE.options.warn_confidences)
+    assert assess_order(ENGINE, pc.procedure, facts) == fresh
+    assert assess_order(ENGINE, pc.procedure, facts) == fresh   # second time from the memo
