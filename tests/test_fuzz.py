@@ -5,14 +5,19 @@ campaign (10,000 requests in all) with the same test.
 """
 from __future__ import annotations
 
+import copy
+import json
 import os
 from collections import Counter
 
+import jsonschema
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings, strategies as st
 from schemathesis.checks import positive_data_acceptance
 
+from bench.workload import mix
+from cds_service import validation
 from cds_service.app import create_app
 
 # positive_data_acceptance is left out: a schema-valid call can still be a wrong call the schema cannot express
@@ -20,14 +25,15 @@ from cds_service.app import create_app
 MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "200"))
 LONG_RUN = bool(os.environ.get("FUZZ_REPORT"))  # make fuzz: random seeds; make test: the same examples each run
 
-schema = schemathesis.openapi.from_wsgi("/openapi.json", create_app())
+APP = create_app()
+schema = schemathesis.openapi.from_wsgi("/openapi.json", APP)
 STATUSES: Counter = Counter()   # every answer of this module's calls, printed by `make fuzz`
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _report():
     yield
-    if os.environ.get("FUZZ_REPORT"):
+    if LONG_RUN:
         server_errors = sum(n for status, n in STATUSES.items() if status >= 500)
         print(f"\nfuzz: {sum(STATUSES.values())} requests, statuses {dict(sorted(STATUSES.items()))}, "
               f"5xx: {server_errors}")
@@ -44,16 +50,6 @@ def test_api_never_fails_and_answers_as_documented(case):
 # -- structure-aware fuzzing: realistic requests with a few parts replaced by arbitrary JSON ----------------------
 # Schema-generated bodies rarely reach the FHIR mappings (random draft orders are not valid ServiceRequests);
 # mutating the realistic mix does, down to dates, codes, statuses and references inside the resources.
-
-import copy  # noqa: E402
-import json  # noqa: E402
-
-import jsonschema  # noqa: E402
-import orjson  # noqa: E402
-from hypothesis import given, strategies as st  # noqa: E402
-
-from bench.workload import mix  # noqa: E402
-from cds_service import validation  # noqa: E402
 
 MIX = [(sid, body) for sid, body, _ in mix()]
 TRICKY = st.sampled_from(["", "2020-13-45", "2020", "2020-02", "0000-01-01", "9999-12-31T23:59:59Z", "http://snomed.info/sct",
@@ -105,12 +101,10 @@ def test_mutated_realistic_requests_get_a_documented_answer(call):
     # the compiled fast path never accepts what the reference validator rejects
     assert not validation.fast_validator("hook-request.schema.json").is_valid(body) or \
         validation.validator("hook-request.schema.json").is_valid(body)
-    client = _APP.test_client()
+    client = APP.test_client()
     r = client.post(f"/cds-services/{service_id}", data=json.dumps(body),
                     content_type="application/json")
     STATUSES[r.status_code] += 1
     assert r.status_code in (200, 400, 404, 412, 413), r.get_data(as_text=True)
     (RESPONSE_OK if r.status_code == 200 else RESPONSE_ERROR).validate(r.get_json())
 
-
-_APP = create_app()

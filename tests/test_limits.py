@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import orjson
+import pytest
 
-from bench.workload import bundle, condition, hook_request, prefetch, service_request, LBP
+from bench.workload import LBP, bundle, condition, hook_request, prefetch, service_request
 from cds_service.app import create_app
 from cds_service.config import ConfigError, Settings
-
-import pytest
 
 
 def _client(**limits):

@@ -2,7 +2,8 @@
 
 - any list of Conditions, however odd, never raises;
 - adding a red-flag finding never turns a usually-appropriate rating into a warning;
-- a resolved or refuted Condition never changes the answer.
+- a resolved or refuted Condition never changes the answer;
+and the hot-path memos (R4 validation answers, assessments) answer exactly what the uncached code does.
 """
 from __future__ import annotations
 
@@ -12,12 +13,15 @@ from datetime import date, timedelta
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from bench.workload import CPT, SNOMED, UNRELATED, bundle, condition, procedure, service_request
+from criteria import assess
 from criteria.model import Category
+from fhir_mappings import parsing
 from fhir_mappings.codes import code_tables
+from fhir_mappings.facts import build_facts
 from fhir_mappings.orders import DraftOrder
 from fhir_mappings.record import PatientRecord
 from hooks.engine import Engine
-from hooks.rating import rate
+from hooks.rating import assess_order, rate
 
 ENGINE = Engine.create()
 TODAY = date(2026, 11, 23)
@@ -154,11 +158,6 @@ def test_the_generators_reach_every_outcome():
 
 
 # -- the hot-path memos answer exactly what the uncached code answers ---------------------------------------------
-
-from criteria import assess  # noqa: E402
-from fhir_mappings import parsing  # noqa: E402
-from fhir_mappings.facts import build_facts  # noqa: E402
-from hooks.rating import assess_order  # noqa: E402
 
 
 @given(odd_conditions())
