@@ -77,14 +77,15 @@ class CodeTables:
         return self.system_names.get(uri) if isinstance(uri, str) else None
 
     def findings_for(self, system_uri: str | None, code: str | None) -> tuple[CodeEntry, ...]:
-        if not isinstance(system_uri, str) or not isinstance(code, str):
+        try:
+            return self._memo[(system_uri, code)]
+        except KeyError:
+            pass
+        except TypeError:  # unhashable, so not a string
             return ()
-        key = (system_uri, code)
-        hits = self._memo.get(key)
-        if hits is None:
-            hits = self._lookup_findings(system_uri, code)
-            if len(self._memo) < LOOKUP_MEMO_SIZE:
-                self._memo[key] = hits
+        hits = self._lookup_findings(system_uri, code) if isinstance(system_uri, str) and isinstance(code, str) else ()
+        if len(self._memo) < LOOKUP_MEMO_SIZE:
+            self._memo[(system_uri, code)] = hits
         return hits
 
     def _lookup_findings(self, system_uri: str, code: str) -> tuple[CodeEntry, ...]:
