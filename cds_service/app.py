@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_cors import CORS
 
-from cds_service import errors, hook_endpoints, openapi
+from cds_service import errors, hook_endpoints, openapi, validation
 from cds_service.config import Settings
 from hooks.engine import Engine, EngineOptions
 
@@ -26,4 +26,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     errors.register(app)
     app.register_blueprint(hook_endpoints.bp)
     app.register_blueprint(openapi.bp)
+    validation.warm("hook-request.schema.json")  # schemas and the OpenAPI document are built once, here
+    openapi.document()
     return app

@@ -43,6 +43,12 @@ def fast_validator(name: str):
     return jsonschema_rs.validator_for(schema(name), validate_formats=True)
 
 
+def warm(name: str) -> None:
+    """Read and compile a schema at start-up rather than on the first request."""
+    validator(name)
+    fast_validator(name)
+
+
 def check(name: str, body: object) -> None:
     if fast_validator(name).is_valid(body):
         return
