@@ -5,7 +5,7 @@ HOST   ?= 127.0.0.1
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench bench-engine fuzz load clean
+.PHONY: run test bench bench-engine bench-fhir fuzz load docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,9 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest
+
+docs: $(STAMP)
+	$(BIN)/imaging-cds docs docs
 
 bench: $(STAMP)
 	$(BIN)/python bench/http_order_select.py
@@ -36,5 +39,8 @@ load: $(STAMP)
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python bench/load.py
 
+bench-fhir: $(STAMP)
+	$(BIN)/python bench/fhir_fallback_latency.py
+
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache
+	rm -rf $(VENV) .venv-fhir *.egg-info .pytest_cache

@@ -4,8 +4,9 @@ from __future__ import annotations
 from flask import Flask
 from flask_cors import CORS
 
-from cds_service import errors, hook_endpoints, openapi, validation
+from cds_service import auth, errors, feedback, hook_endpoints, openapi, validation
 from cds_service.config import Settings
+from cds_service.storage import Storage, StorageUnavailable
 from hooks.engine import Engine, EngineOptions
 
 
@@ -24,7 +25,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     CORS(app, resources={r"/*": {"origins": list(settings.cors_origins)}},
          allow_headers=["Authorization", "Content-Type"], methods=["GET", "POST", "OPTIONS"], max_age=600)
     errors.register(app)
+    app.extensions["storage"] = storage = Storage.open(settings.database_url)
+    app.register_error_handler(StorageUnavailable, lambda _e: errors.error_response(
+        503, "the service's database is unavailable; nothing was recorded"))
+    auth.register(app, settings, storage)
     app.register_blueprint(hook_endpoints.bp)
+    app.register_blueprint(feedback.bp)
     app.register_blueprint(openapi.bp)
     validation.warm("hook-request.schema.json")  # schemas and the OpenAPI document are built once, here
     openapi.document()

@@ -1,10 +1,14 @@
-"""Command line: `imaging-cds serve` (gunicorn)."""
+"""Command line: `imaging-cds serve` (gunicorn), `imaging-cds export {feedback,audit}`,
+`imaging-cds criteria lint|show|import`, `imaging-cds docs`."""
 from __future__ import annotations
 
 import argparse
 import sys
 
+from cds_service import criteria_cli
 from cds_service.config import ConfigError, Settings
+from criteria import CriteriaError
+from fhir_mappings.codes import CodeTableError
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -29,6 +33,19 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def export(args: argparse.Namespace) -> int:
+    from cds_service.export import write_export
+    from cds_service.storage import Storage, StorageUnavailable
+
+    try:
+        storage = Storage.open(Settings.from_env().database_url)
+        write_export(storage, args.kind, args.since, args.until, args.format, sys.stdout)
+    except StorageUnavailable as exc:
+        print(f"imaging-cds: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="imaging-cds", description="Imaging appropriateness CDS Hooks service")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -37,11 +54,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int)
     p.add_argument("--workers", type=int)
     p.set_defaults(func=serve)
+    from cds_service.export import add_arguments
+    p = sub.add_parser("export", help="list feedback or audit records of a date range as CSV or JSON (stdout)")
+    add_arguments(p)
+    p.set_defaults(func=export)
+    criteria_cli.add_parsers(sub)
     args = parser.parse_args(argv)
     try:
         return args.func(args)
     except ConfigError as exc:
         print(f"imaging-cds: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except (CriteriaError, CodeTableError) as exc:
+        print(f"imaging-cds: criteria pack error: {exc}", file=sys.stderr)
         return 2
 
 

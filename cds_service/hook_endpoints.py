@@ -1,13 +1,15 @@
 """Discovery and the hook endpoints."""
 from __future__ import annotations
 
-import orjson
-from flask import Blueprint, current_app, request
+import time
 
-from cds_service import discovery, limits, validation
+import orjson
+from flask import Blueprint, current_app, g, request
+
+from cds_service import discovery, fhir_fetch, limits, validation
+from cds_service.audit import hook_records
 from cds_service.errors import ApiError, json_response
 from fhir_mappings.dates import today_utc
-from fhir_mappings.record import record_from_prefetch
 from hooks import HookInputError, RecordUnavailable
 
 bp = Blueprint("hooks", __name__)
@@ -30,6 +32,7 @@ def read_json_body() -> object:
 
 @bp.post("/cds-services/<service_id>")
 def call_service(service_id: str):
+    started = time.perf_counter()
     service = discovery.service(service_id)
     if service is None:
         raise ApiError(404, f"no CDS service with id '{service_id}'; see /cds-services", "id")
@@ -38,7 +41,8 @@ def call_service(service_id: str):
     limits.check(body, current_app.config["SETTINGS"])
     if body["hook"] != service["hook"]:
         raise ApiError(400, f"hook is '{body['hook']}' but service '{service_id}' answers '{service['hook']}'", "hook")
-    record = record_from_prefetch(body.get("prefetch"))
+    record = fhir_fetch.patient_record(body, service["prefetch"],
+                                       fhir_fetch.FetchOptions.from_settings(current_app.config["SETTINGS"]))
     handler = discovery.HANDLERS[service_id]
     try:
         result = handler.handle(current_app.extensions["engine"], body["context"], record, today_utc())
@@ -46,4 +50,7 @@ def call_service(service_id: str):
         raise ApiError(400, exc.message, exc.field) from None
     except RecordUnavailable as exc:
         raise ApiError(412, str(exc)) from None
+    cards, audit_rows = hook_records(service_id, body["hookInstance"], result,
+                                     (time.perf_counter() - started) * 1000, g.get("caller"))
+    current_app.extensions["storage"].record_hook(cards, audit_rows)  # committed before the answer goes out
     return json_response(result.body)

@@ -29,8 +29,10 @@ def field_path(err: jsonschema.ValidationError) -> str:
     path = ""
     for part in err.absolute_path:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    if err.validator == "required":
-        missing = next((p for p in err.validator_value if p not in (err.instance or {})), None)
+    if err.validator in ("required", "dependentRequired"):
+        wanted = err.validator_value if err.validator == "required" else [
+            dep for key, deps in err.validator_value.items() if key in err.instance for dep in deps]
+        missing = next((p for p in wanted if p not in err.instance), None)
         if missing:
             path = f"{path}.{missing}" if path else missing
     return path or "(body)"
@@ -58,6 +60,9 @@ def check(name: str, body: object) -> None:
     field = field_path(err)
     if err.validator == "required":
         message = "is required"
+    elif err.validator == "dependentRequired":
+        present = next(k for k in err.validator_value if k in err.instance)
+        message = f"is required when {present} is sent"
     elif err.validator in ("type", "const", "enum", "pattern", "minItems", "minLength", "format"):
         message = f"is invalid: {err.message}" if len(err.message) < 200 else f"is invalid ({err.validator})"
     else:

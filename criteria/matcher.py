@@ -2,6 +2,9 @@
 
 Rules (all data-independent):
 - A variant whose condition is true is *matched*; one whose condition is unknown (facts missing) is *possible*.
+  A variant that `requires` a documented finding (a fracture seen on earlier imaging) is only considered when
+  that finding is documented: an undocumented imaging finding is not assumed.
+- A variant that rates only part of its topic's procedures (imaging vs treatment variants) is not asked about others.
 - A matched variant removes the variants it `displaces` (red flags displace the uncomplicated variants).
 - The order is judged against every matched and possible variant left (benefit of the doubt):
   warned on only when it is usually not appropriate in every one of them (and each such cell is of a confidence
@@ -96,8 +99,10 @@ def assess(criteria: Criteria, procedure_id: str, state: Callable[[str], bool | 
             continue
         topics.append(topic)
         for variant in topic.variants:
+            if not variant.rates(pid):
+                continue  # e.g. a treatment variant, for an imaging order
             ev = evaluate(variant.when, state)
-            if ev.value is False:
+            if ev.value is False or any(state(c) is not True for c in variant.requires):
                 ruled_out.append(OtherVariant(topic, variant, variant.cell(pid), None))
                 continue
             candidates.append(Considered(topic, variant, pid, "matched" if ev.value else "possible",
@@ -142,26 +147,35 @@ def _alternatives(criteria: Criteria, ordered: Procedure, considered: list[Consi
     """Procedures rated best in every given variant: usually appropriate ones if any, else may-be ones.
 
     Called with the considered variants in which some imaging is appropriate; variants where none is are
-    answered by 'no imaging now' instead.
+    answered by 'no imaging now' instead. Candidates are made concrete for the ordered region and looked up in
+    each considered variant's topic the way the order was (so a lumbar MRI counts as the 'MRI spine area of
+    interest' of another topic); a candidate some considered variant does not rate is never suggested.
     """
     if not considered:
         return ()
-    topic_procs: list[str] = []
+    candidates: dict[str, Procedure] = {}
     for c in considered:
-        topic_procs += [p for p in c.topic.procedures if p not in topic_procs and p != c.procedure_id]
+        for pid in c.topic.procedures:
+            if c.variant.rates(pid):
+                proc = concretize(criteria, criteria.procedures[pid], ordered.region)
+                candidates.setdefault(proc.id, proc)
     scored = []
-    for pid in topic_procs:
-        cells = tuple(c.variant.cell(pid) for c in considered if pid in c.topic.procedures)
+    for proc in candidates.values():
+        if proc.id == ordered.id:
+            continue
+        cells = []
+        for c in considered:
+            pid = resolve(criteria, c.topic, proc)
+            if pid is None or not c.variant.rates(pid):
+                break
+            cells.append(c.variant.cell(pid))
         if len(cells) != len(considered) or any(cell.category.rank is None for cell in cells):
             continue  # unknown somewhere, or not rated for every considered variant: never suggested
         worst = min((cell.category for cell in cells), key=lambda cat: cat.rank)
         if not worst.is_appropriate:
             continue
         ratings = [cell.rating for cell in cells if cell.rating is not None]
-        proc = concretize(criteria, criteria.procedures[pid], ordered.region)
-        if proc.id == ordered.id:
-            continue
-        scored.append(Alternative(proc, worst, min(ratings) if ratings else None, cells))
+        scored.append(Alternative(proc, worst, min(ratings) if ratings else None, tuple(cells)))
     if not scored:
         return ()
     best_rank = max(a.category.rank for a in scored)

@@ -98,9 +98,15 @@ class Variant:
     displaces: tuple[str, ...]
     assumptions: tuple[str, ...]
     cells: dict[str, Cell]
+    procedures: tuple[str, ...] = ()  # empty: the variant rates every procedure of its topic
+    requires: tuple[str, ...] = ()    # concepts that must be documented for the variant to be considered
 
     def cell(self, procedure_id: str) -> Cell:
         return self.cells.get(procedure_id, UNKNOWN_CELL)
+
+    def rates(self, procedure_id: str) -> bool:
+        """Whether the variant is a question about this procedure at all (imaging vs treatment variants)."""
+        return not self.procedures or procedure_id in self.procedures
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +129,7 @@ class PackInfo:
     title: str
     licence: str
     path: str
+    code_files: tuple[tuple[str, str], ...] = ()  # (table kind, file path) for fhir_mappings to merge
 
 
 @dataclass(frozen=True)

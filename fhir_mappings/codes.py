@@ -5,13 +5,64 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Iterable
+
+import jsonschema
 
 TABLES = Path(__file__).with_name("tables")
 LOOKUP_MEMO_SIZE = 20_000  # (system, code) answers remembered per process; codes seen on the wire repeat
+TABLE_FILES = {"systems": "systems.json", "procedure_codes": "procedure-codes.json", "findings": "findings.json"}
+_DEFINITIONS = {"systems": "systemsFile", "procedure_codes": "procedureCodesFile", "findings": "findingsFile"}
+
+
+class CodeTableError(ValueError):
+    """A code table file (bundled or from a criteria pack) that cannot be used; names the file and JSON path."""
 
 
 def _load(name: str) -> dict:
     return json.loads((TABLES / name).read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _schema() -> dict:
+    return _load("code-tables.schema.json")
+
+
+def read_table(kind: str, path: str | Path) -> dict:
+    """One code table file, checked against code-tables.schema.json."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CodeTableError(f"{path}: cannot be read ({exc.strerror})") from None
+    except json.JSONDecodeError as exc:
+        raise CodeTableError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    validator = jsonschema.Draft202012Validator({**_schema(), "$ref": f"#/$defs/{_DEFINITIONS[kind]}"})
+    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    if error is not None:
+        raise CodeTableError(f"{path}: {error.json_path}: {error.message}")
+    return data
+
+
+def _merge(base: dict, kind: str, extra: dict, path: str) -> None:
+    """Add a pack's table to the bundled one: new codes are added, a code already mapped is re-mapped."""
+    if kind == "systems":
+        for key in ("systems", "canonical"):
+            base[key].update(extra.get(key, {}))
+        base["prefix_systems"] = sorted(set(base["prefix_systems"]) | set(extra.get("prefix_systems", ())))
+    elif kind == "procedure_codes":
+        for pid, codes in extra["procedures"].items():
+            taken = {(c["system"], c["code"]) for c in codes}
+            for others in base["procedures"].values():
+                others[:] = [c for c in others if (c["system"], c["code"]) not in taken]
+            base["procedures"].setdefault(pid, []).extend(codes)
+    else:
+        for concept, spec in extra["concepts"].items():
+            if concept in base["concepts"]:
+                base["concepts"][concept]["codes"] = base["concepts"][concept]["codes"] + spec["codes"]
+            elif "in" not in spec or "record_sources" not in spec:
+                raise CodeTableError(f"{path}: $.concepts.{concept}: a new concept needs 'in' and 'record_sources'")
+            else:
+                base["concepts"][concept] = spec
 
 
 def normalise(system: str, code: str) -> str:
@@ -41,13 +92,20 @@ class ProcedureCode:
 class CodeTables:
     """Indexes built once at start-up; lookups are dict hits (prefix systems try each prefix length)."""
 
-    def __init__(self) -> None:
-        systems = _load("systems.json")
+    def __init__(self, extra_files: Iterable[tuple[str, str]] = ()) -> None:
+        """The bundled tables, plus (kind, path) files from criteria packs merged in order."""
+        tables = {kind: _load(name) for kind, name in TABLE_FILES.items()}
+        for kind, path in extra_files:
+            if kind not in TABLE_FILES:
+                raise CodeTableError(f"{path}: unknown code table kind '{kind}'")
+            _merge(tables[kind], kind, read_table(kind, path), path)
+        self.raw = tables  # merged table data, for generated documentation
+        systems = tables["systems"]
         self.system_names: dict[str, str] = systems["systems"]
         self.canonical: dict[str, str] = systems["canonical"]
         self.prefix_systems = frozenset(systems["prefix_systems"])
 
-        findings = _load("findings.json")
+        findings = tables["findings"]
         self.concepts: dict[str, dict] = findings["concepts"]
         self.derived: dict = findings["derived"]
         self._findings: dict[tuple[str, str], list[CodeEntry]] = {}
@@ -61,7 +119,7 @@ class CodeTables:
         self.duration_concepts = tuple(k for k, v in self.concepts.items() if v.get("duration"))
         self._memo: dict[tuple[str, str], tuple[CodeEntry, ...]] = {}
 
-        procs = _load("procedure-codes.json")
+        procs = tables["procedure_codes"]
         self._procedures: dict[tuple[str, str], ProcedureCode] = {}
         self._by_procedure: dict[str, list[ProcedureCode]] = {}
         for pid, codes in procs["procedures"].items():
@@ -72,6 +130,10 @@ class CodeTables:
         recog = procs["imaging_recognition"]
         self._cpt_ranges = [tuple(r) for r in recog["cpt_ranges"]]
         self._imaging_categories = {(c["system"], c["code"]) for c in recog["categories"]}
+
+    @property
+    def procedure_ids(self) -> tuple[str, ...]:
+        return tuple(self._by_procedure)
 
     def system_name(self, uri: str | None) -> str | None:
         return self.system_names.get(uri) if isinstance(uri, str) else None

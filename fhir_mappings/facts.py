@@ -32,10 +32,12 @@ class Evidence:
     reference: str | None = None
 
     def describe(self) -> str:
+        when = f", {self.date.isoformat()}" if self.date else ""
+        if not self.code:  # derived from other facts (durations, courses, age)
+            return f"{self.display}{when}"
         where = {"reason": "order reason", "condition": "Condition", "procedure": "Procedure",
                  "medication": "medication", "patient": "Patient"}[self.source]
-        coded = f" ({self.system.upper()} {self.code})" if self.code and self.system else ""
-        when = f", {self.date.isoformat()}" if self.date else ""
+        coded = f" ({self.system.upper()} {self.code})" if self.system else ""
         return f"{where}: {self.display}{coded}{when}"
 
 
@@ -60,8 +62,8 @@ class Facts:
         if concept in self.tainted:
             return None
         spec = self.tables.concepts.get(concept)
-        if spec is None:
-            return None  # a concept no code table covers can never be ruled out
+        if spec is None or spec.get("never_absent"):
+            return None  # a concept no code table covers (or no code could rule out) is never absent
         return False if set(spec["record_sources"]) <= self.parts_read else None
 
     def unread_sources(self, concept: str) -> list[str]:
@@ -136,17 +138,22 @@ def _ref(resource: dict) -> str | None:
 
 def _resolve_reference(ref: str, order: dict, conditions_by_id: dict) -> dict | None:
     if ref.startswith("#"):
-        for c in order.get("contained") or []:
-            if isinstance(c, dict) and c.get("id") == ref[1:]:
-                return c
-        return None
+        return next((c for c in _dicts(order.get("contained")) if c.get("id") == ref[1:]), None)
     rtype, _, rid = ref.rpartition("/")
     return conditions_by_id.get(rid) if rtype.endswith("Condition") else None
 
 
+def _dicts(value: object) -> list[dict]:
+    """The dict items of a JSON array (anything else in the wire data is ignored, never trusted)."""
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
 def _contained_reason_conditions(order: dict, reason_refs: set[int]) -> list[dict]:
-    contained = order.get("contained") if isinstance(order.get("contained"), list) else []
-    return [c for c in contained if isinstance(c, dict) and id(c) in reason_refs and c.get("resourceType") == "Condition"]
+    return [c for c in _dicts(order.get("contained")) if id(c) in reason_refs and c.get("resourceType") == "Condition"]
 
 
 def _coded_entries(tables: CodeTables, concept_field: object, source: str) -> list[tuple[CodeEntry, dict]]:
@@ -244,7 +251,7 @@ def _read_procedures(facts: Facts, procedures: list[dict]) -> list[tuple[date | 
         hits = _coded_entries(facts.tables, proc.get("code"), "procedure")
         if not hits or _unreadable(facts, proc, hits):
             continue
-        if proc.get("status") not in PROCEDURE_DONE:
+        if _text(proc.get("status")) not in PROCEDURE_DONE:
             continue
         start, end = period_bounds(proc, "performed")
         for entry, coding in hits:
@@ -256,15 +263,17 @@ def _read_procedures(facts: Facts, procedures: list[dict]) -> list[tuple[date | 
     return therapy
 
 
+def _concept_texts(concept: object) -> list[str]:
+    if not isinstance(concept, dict):
+        return []
+    return [_text(concept.get("text"))] + [_text(c.get("display")) for c in _dicts(concept.get("coding"))]
+
+
 def _medication_text(med: dict) -> str:
-    concept = med.get("medicationCodeableConcept") or {}
-    parts = [concept.get("text") or ""]
-    parts += [c.get("display") or "" for c in concept.get("coding") or [] if isinstance(c, dict)]
-    for dose in med.get("dosageInstruction") or med.get("dosage") or []:
-        if isinstance(dose, dict):
-            parts.append((dose.get("route") or {}).get("text") or "")
-            parts += [c.get("display") or "" for c in (dose.get("route") or {}).get("coding") or [] if isinstance(c, dict)]
-    return " ".join(p for p in parts if isinstance(p, str)).lower()
+    parts = _concept_texts(med.get("medicationCodeableConcept"))
+    for dose in _dicts(med.get("dosageInstruction")) + _dicts(med.get("dosage")):
+        parts += _concept_texts(dose.get("route"))
+    return " ".join(parts).lower()
 
 
 def _read_medications(facts: Facts, meds: list[dict]) -> list[tuple[date, date, Evidence]]:
@@ -280,22 +289,23 @@ def _read_medications(facts: Facts, meds: list[dict]) -> list[tuple[date, date, 
             continue
         if any(x in text for x in spec.get("exclude_names", ())):
             continue  # topical, inhaled or other non-systemic forms
-        if _unreadable(facts, med, hits) or med.get("status") not in MEDICATION_TAKEN:
+        if _unreadable(facts, med, hits) or _text(med.get("status")) not in MEDICATION_TAKEN:
             continue
         if med.get("resourceType") == "MedicationStatement":
             start, end = period_bounds(med, "effective")
             start = start or fhir_date(med.get("dateAsserted"))
         else:
             start = fhir_date(med.get("authoredOn"))
-            validity = (med.get("dispenseRequest") or {}).get("validityPeriod") or {}
-            end = fhir_date(validity.get("end"))
+            dispense = med.get("dispenseRequest")
+            validity = dispense.get("validityPeriod") if isinstance(dispense, dict) else None
+            end = fhir_date(validity.get("end")) if isinstance(validity, dict) else None
         if start is None:
             continue
-        if med.get("status") == "active" or end is None:
-            end = max(end or start, facts.today) if med.get("status") == "active" else (end or start)
-        display = (concept or {}).get("text") or next(
-            (c.get("display") for c in (concept or {}).get("coding") or [] if isinstance(c, dict) and c.get("display")),
-            "systemic corticosteroid")
+        if med.get("status") == "active":
+            end = max(end or start, facts.today)  # still being taken
+        elif end is None:
+            end = start
+        display = next((t for t in _concept_texts(concept) if t), "systemic corticosteroid")
         spans.append((start, end, Evidence(cfg["concept"], "medication", display, date=start, reference=_ref(med))))
     return spans
 
@@ -323,7 +333,7 @@ def _derive_durations(facts: Facts, onsets: dict[str, list[date]], implied: dict
         if earliest is not None:
             days = (facts.today - earliest).days
             facts.add(Evidence(acute if is_acute else chronic, "condition",
-                               f"earliest documented onset {days} days before the order", date=earliest))
+                               f"pain since {days} days before the order (earliest documented onset)", date=earliest))
         else:
             facts.add(Evidence(acute if is_acute else chronic, "reason", f"coded as {'acute' if is_acute else 'chronic'}"))
 

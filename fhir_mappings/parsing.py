@@ -32,7 +32,7 @@ def r4_problem(resource: dict) -> str | None:
     """
     rtype = resource.get("resourceType")
     if not isinstance(rtype, str) or rtype not in MODELS:
-        return f"resourceType: '{rtype}' is not a type this service reads"
+        return "resourceType: not a resource type this service reads"
     try:
         key = hashlib.blake2b(orjson.dumps(resource, option=orjson.OPT_SORT_KEYS), digest_size=20).digest()
     except TypeError:  # not JSON data (cannot come from a request body): validate without the cache

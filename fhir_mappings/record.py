@@ -64,11 +64,8 @@ class PatientRecord:
             if not isinstance(entries, list):
                 self.notes.append(f"prefetch '{key}' Bundle.entry was not a list and was not read")
                 return
-            for e in entries:
-                res = e.get("resource") if isinstance(e, dict) else None
-                if isinstance(res, dict) and isinstance(res.get("resourceType"), str) and res["resourceType"] in PART_TYPES[part]:
-                    self.resources[part].append(res)
-            links = value.get("link") or []
+            self._take_entries(part, entries)
+            links = value.get("link") if isinstance(value.get("link"), list) else []
             if any(isinstance(link, dict) and link.get("relation") == "next" for link in links):
                 self.notes.append(f"prefetch '{key}' had more pages than were sent; only the first was read")
                 return
@@ -79,6 +76,24 @@ class PatientRecord:
             self.keys_read.add(key)
         else:
             self.notes.append(f"prefetch '{key}' held a {rtype}, not the expected resource type")
+
+    def add_incomplete(self, key: str, entries: list, note: str) -> None:
+        """Search results that could be read only in part: evidence, but the key stays unread (absence unknown)."""
+        part = PREFETCH_PARTS.get(key)
+        if part is not None:
+            self._take_entries(part, entries)
+            self.notes.append(note)
+
+    def _take_entries(self, part: str, entries: list) -> None:
+        for e in entries:
+            res = e.get("resource") if isinstance(e, dict) else None
+            if isinstance(res, dict) and _type(res) in PART_TYPES[part]:
+                self.resources[part].append(res)
+
+
+def _type(resource: dict) -> str | None:
+    rtype = resource.get("resourceType")
+    return rtype if isinstance(rtype, str) else None
 
 
 def record_from_prefetch(prefetch: object) -> PatientRecord:

@@ -1,11 +1,11 @@
 """Card builders: a warning for usually-not-appropriate orders, optional info cards otherwise."""
 from __future__ import annotations
 
-import copy
 import uuid
 
+from criteria.expressions import concepts_of
 from criteria.matcher import Alternative, Assessment, Considered
-from criteria.model import Category, Topic, rrl_text
+from criteria.model import Category, Cell, Procedure, Topic, rrl_text
 from hooks.engine import Engine
 from hooks.pama import rated_resource
 from hooks.rating import OrderRating
@@ -56,7 +56,8 @@ def _facts_section(engine: Engine, r: OrderRating) -> list[str]:
     for concept in used:
         for ev in facts.evidence.get(concept, ()):
             lines.append(f"- {engine.criteria.concept_display(concept)}: {ev.describe()}")
-    absent = [k for k, v in engine.criteria.concepts.items() if v.get("red_flag") and facts.state(k) is False]
+    in_topics = {k for t in a.topics for v in t.variants for k in concepts_of(v.when)}
+    absent = [k for k in sorted(in_topics) if engine.criteria.concepts[k].get("red_flag") and facts.state(k) is False]
     if absent:
         names = ", ".join(engine.criteria.concept_display(k).lower() for k in absent)
         lines.append(f"- Not documented in the record read: {names}")
@@ -65,36 +66,46 @@ def _facts_section(engine: Engine, r: OrderRating) -> list[str]:
     return lines
 
 
-def _considered_section(engine: Engine, r: OrderRating) -> list[str]:
+def _considered_section(engine: Engine, r: OrderRating, heading: str) -> list[str]:
     a, facts = r.assessment, r.facts
-    lines = []
+    if len(a.considered) == 1 and a.considered[0].status == "matched":
+        c = a.considered[0]
+        lines = [f"**ACR Appropriateness Criteria: {_variant_name(c)}.** {c.variant.title}"]
+    else:
+        lines = [f"**ACR scenarios that may fit this patient** ({heading})", ""]
+        for c in a.considered:
+            how = "fits the record" if c.status == "matched" else "not ruled out"
+            lines.append(f"- {_variant_name(c)}: {c.variant.short} ({how})")
+        unknown = sorted({k for c in a.considered for k in c.unknown})
+        if unknown:
+            missing = sorted({p for k in unknown for p in facts.unread_sources(k)})
+            names = "; ".join(engine.criteria.concept_display(k).lower() for k in unknown)
+            lines += ["", f"Not ruled out because the record did not show whether: {names}"
+                      + (f" (not available: {', '.join(missing)})." if missing else ".")]
     for c in a.considered:
-        lines.append(f"**{_variant_name(c)}.** {c.variant.title}")
-        if c.status == "possible":
-            unknown = []
-            for concept in sorted(c.unknown):
-                where = facts.unread_sources(concept)
-                unknown.append(engine.criteria.concept_display(concept).lower()
-                               + (f" ({', '.join(where)} not available)" if where else ""))
-            lines.append(f"Could not be ruled out: unknown whether {'; '.join(unknown)}.")
-        for note in c.variant.assumptions:
-            lines.append(f"Assumed: {note}")
-        lines.append("")
-    return lines
+        if c.status == "matched":
+            lines += [f"Assumed: {note}" for note in c.variant.assumptions]
+    return lines + [""]
+
+
+def _radiation(procedure: Procedure, cell: Cell, pediatric: bool) -> str:
+    """The cell's relative radiation level where the table gives one, else the procedure's."""
+    level = cell.rrl(pediatric)
+    if level is None:
+        level = procedure.rrl_pediatric if pediatric else procedure.rrl_adult
+    return rrl_text(level, pediatric)
 
 
 def _ratings_table(r: OrderRating, pediatric: bool) -> list[str]:
     a = r.assessment
     who = "child" if pediatric else "adult"
     lines = [f"| Study | Appropriateness | Radiation ({who}) |", "|---|---|---|"]
-    cell = a.considered[0].cell
-    level = cell.rrl(pediatric) if cell.rrl(pediatric) is not None else (
-        a.procedure.rrl_pediatric if pediatric else a.procedure.rrl_adult)
-    lines.append(f"| {a.procedure.name} (ordered) | {Category.USUALLY_NOT_APPROPRIATE.label} | {rrl_text(level, pediatric)} |")
+    level = _radiation(a.procedure, a.considered[0].cell, pediatric)
+    lines.append(f"| {a.procedure.name} (ordered) | {Category.USUALLY_NOT_APPROPRIATE.label} | {level} |")
     for alt in a.alternatives:
-        level = alt.procedure.rrl_pediatric if pediatric else alt.procedure.rrl_adult
         rating = f", rating {alt.rating}" if alt.rating else ""
-        lines.append(f"| {alt.procedure.name} | {alt.category.label}{rating} | {rrl_text(level, pediatric)} |")
+        level = _radiation(alt.procedure, alt.cells[0], pediatric)
+        lines.append(f"| {alt.procedure.name} | {alt.category.label}{rating} | {level} |")
     return lines
 
 
@@ -108,15 +119,20 @@ def _what_would_change(engine: Engine, r: OrderRating) -> list[str]:
         seen.add(o.variant.id)
         label = f"variant {o.variant.number}" if o.variant.number else o.variant.id
         lines.append(f"- {o.variant.short[0].upper()}{o.variant.short[1:]} ({o.topic.title} {label}): "
-                     f"the ordered study would be {o.cell.category.label.lower()}.")
+                     f"the ordered study would be rated \"{o.cell.category.label}\".")
     return lines
+
+
+CONFIDENCE = {"confirmed": "from an ACR document", "secondary": "from a source quoting the ACR",
+              "inferred": "inferred: not listed as appropriate by a source that lists the appropriate studies",
+              "unknown": "unknown"}
 
 
 def _provenance(engine: Engine, r: OrderRating) -> str:
     parts = []
     for c in r.assessment.considered:
         srcs = ", ".join(engine.criteria.sources.get(s, {}).get("citation", s) for s in c.cell.sources)
-        parts.append(f"{c.variant.id}: {c.cell.confidence} ({srcs})")
+        parts.append(f"{c.variant.id}: {CONFIDENCE[c.cell.confidence]} ({srcs})")
     return "Rating evidence: " + "; ".join(parts) + "."
 
 
@@ -124,7 +140,7 @@ def warning_card(engine: Engine, r: OrderRating) -> dict:
     a, facts = r.assessment, r.facts
     pediatric = facts.pediatric
     detail: list[str] = []
-    detail += _considered_section(engine, r)
+    detail += _considered_section(engine, r, "the order is usually not appropriate in each")
     detail += _facts_section(engine, r) + [""]
     detail += _ratings_table(r, pediatric) + [""]
     if a.no_imaging:
@@ -181,9 +197,9 @@ def _alternative_suggestion(engine: Engine, r: OrderRating, alt: Alternative, or
     code = engine.tables.code_for_procedure(alt.procedure.id, ordered_system)
     if code is None:
         return None
-    order = copy.deepcopy(r.order.resource)
-    order["code"] = {"coding": [{"system": engine.tables.canonical[code.system], "code": code.code,
-                                 "display": code.display}], "text": alt.procedure.name}
+    order = {**r.order.resource, "code": {"coding": [{"system": engine.tables.canonical[code.system],
+                                                      "code": code.code, "display": code.display}],
+                                          "text": alt.procedure.name}}
     resource = rated_resource(order, "appropriate", f"urn:uuid:{uuid.uuid4()}", engine.options.qcdsm_id,
                               alt.category, r.assessment.topics[0].url)
     return {"label": f"Change to {alt.procedure.name}", "uuid": _uuid(), "actions": [{
@@ -202,6 +218,6 @@ def info_card(engine: Engine, r: OrderRating) -> dict | None:
         summary = f"{name}: {a.category.label.lower()} for this patient (ACR)."
     else:
         summary = f"{name}: not enough information in the record to rate this order (ACR)."
-    lines = _considered_section(engine, r) + _facts_section(engine, r)
+    lines = _considered_section(engine, r, "the rating uses every one of them") + _facts_section(engine, r)
     return {"uuid": _uuid(), "summary": _clip(summary), "indicator": "info", "detail": "\n".join(lines).strip(),
             "source": _source(a.topics)}

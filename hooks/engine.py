@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from criteria import Criteria, load_criteria
+from criteria import Criteria, CriteriaError, load_criteria
 from criteria.matcher import DEFAULT_WARN_CONFIDENCES
 from fhir_mappings.codes import CodeTables, code_tables
 from fhir_mappings.parsing import warm_models
@@ -30,4 +30,15 @@ class Engine:
     def create(cls, options: EngineOptions | None = None) -> "Engine":
         options = options or EngineOptions()
         warm_models()
-        return cls(load_criteria(options.criteria_packs), code_tables(), options)
+        criteria = load_criteria(options.criteria_packs)
+        return cls(criteria, tables_for(criteria), options)
+
+
+def tables_for(criteria: Criteria) -> CodeTables:
+    """The bundled code tables, with the code files of the loaded packs merged in; every mapped procedure must exist."""
+    extra = [f for pack in criteria.packs for f in pack.code_files]
+    tables = CodeTables(extra) if extra else code_tables()
+    unknown = sorted(set(tables.procedure_ids) - set(criteria.procedures))
+    if unknown:
+        raise CriteriaError(f"code tables map codes to procedures no criteria pack defines: {', '.join(unknown)}")
+    return tables

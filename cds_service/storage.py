@@ -1,0 +1,233 @@
+"""Durable storage (SQLAlchemy Core): cards issued, feedback, audit trail, JWT ids seen.
+
+SQLite (WAL, synchronous=FULL, writers serialised with BEGIN IMMEDIATE) by default, PostgreSQL by URL. Every write
+is one transaction committed before the caller answers. Times are naive UTC.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import (JSON, Column, DateTime, Float, ForeignKey, Integer, MetaData, String, Table, Text,
+                        create_engine, delete, event, insert, select, text)
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+log = logging.getLogger(__name__)
+
+metadata = MetaData()
+
+issued_card = Table(
+    "issued_card", metadata,
+    Column("card_uuid", String(64), primary_key=True),
+    Column("service_id", String(64), nullable=False),
+    Column("hook_instance", Text, nullable=False),
+    Column("consult_id", String(64), nullable=False),
+    Column("issued_at", DateTime, nullable=False),
+)
+issued_suggestion = Table(
+    "issued_suggestion", metadata,
+    Column("card_uuid", String(64), ForeignKey("issued_card.card_uuid"), primary_key=True),
+    Column("suggestion_uuid", String(64), primary_key=True),
+)
+feedback = Table(
+    "feedback", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("received_at", DateTime, nullable=False, index=True),
+    Column("service_id", String(64), nullable=False),
+    Column("card_uuid", String(64), nullable=False, index=True),
+    Column("outcome", String(16), nullable=False),
+    Column("accepted_suggestions", JSON, nullable=False),
+    Column("override_reason_system", Text),
+    Column("override_reason_code", Text),
+    Column("user_comment", Text),
+    Column("outcome_timestamp", DateTime, nullable=False),
+    Column("issuer", Text),
+    Column("tenant", Text),
+)
+audit = Table(
+    "audit", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("recorded_at", DateTime, nullable=False, index=True),
+    Column("consult_id", String(64), nullable=False),
+    Column("hook_instance", Text, nullable=False),
+    Column("service_id", String(64), nullable=False),
+    Column("issuer", Text),
+    Column("tenant", Text),
+    Column("order_reference", Text),
+    Column("order_system", Text),
+    Column("order_code", Text),
+    Column("procedure_id", String(64)),
+    Column("variants", JSON, nullable=False),
+    Column("rating", String(32), nullable=False),
+    Column("card_uuid", String(64)),
+    Column("suggestion_uuids", JSON, nullable=False),
+    Column("fact_codes", JSON, nullable=False),
+    Column("latency_ms", Float, nullable=False),
+)
+seen_jti = Table(
+    "seen_jti", metadata,
+    Column("issuer", Text, primary_key=True),
+    Column("jti", Text, primary_key=True),
+    Column("expires_at", DateTime, nullable=False, index=True),
+)
+EXPORTS = {"feedback": (feedback, feedback.c.received_at), "audit": (audit, audit.c.recorded_at)}
+
+
+class StorageUnavailable(RuntimeError):
+    """The database could not be read or written; nothing was acknowledged."""
+
+
+@dataclass(frozen=True)
+class IssuedCard:
+    card_uuid: str
+    service_id: str
+    hook_instance: str
+    consult_id: str
+    suggestion_uuids: tuple[str, ...]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def engine_url(url: str):
+    """`postgresql://` and `postgres://` use psycopg 3 (the driver installed by the `postgres` extra)."""
+    parsed = make_url(url.replace("postgres://", "postgresql://", 1) if url.startswith("postgres://") else url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def _sqlite_engine(url) -> Engine:
+    if url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None  # transactions are begun below, not by the driver
+        cur = dbapi_conn.cursor()
+        for pragma in ("journal_mode=WAL", "synchronous=FULL", "busy_timeout=30000", "foreign_keys=ON"):
+            cur.execute(f"PRAGMA {pragma}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")  # take the write lock up front: no lock upgrade deadlocks
+
+    return engine
+
+
+class Storage:
+    def __init__(self, url: str):
+        self.url = engine_url(url)
+        self._engine = (_sqlite_engine(self.url) if self.url.get_backend_name() == "sqlite"
+                        else create_engine(self.url, pool_pre_ping=True))
+        self._pid = os.getpid()
+
+    @classmethod
+    def open(cls, url: str) -> "Storage":
+        storage = cls(url)
+        storage.create_tables()
+        return storage
+
+    @property
+    def engine(self) -> Engine:
+        if self._pid != os.getpid():  # forked (gunicorn worker): never share the parent's connections
+            self._engine.dispose(close=False)
+            self._pid = os.getpid()
+        return self._engine
+
+    def _begin(self):
+        return _Transaction(self.engine)
+
+    def create_tables(self) -> None:
+        with self._begin() as conn:
+            if conn.dialect.name == "postgresql":  # workers starting together must not race on CREATE TABLE
+                conn.execute(text("SELECT pg_advisory_xact_lock(4242001)"))
+            metadata.create_all(conn)
+
+    def record_hook(self, cards: list[IssuedCard], audit_rows: list[dict]) -> None:
+        now = utcnow()
+        with self._begin() as conn:
+            if cards:
+                conn.execute(insert(issued_card), [
+                    {"card_uuid": c.card_uuid, "service_id": c.service_id, "hook_instance": c.hook_instance,
+                     "consult_id": c.consult_id, "issued_at": now} for c in cards])
+                suggestions = [{"card_uuid": c.card_uuid, "suggestion_uuid": s}
+                               for c in cards for s in dict.fromkeys(c.suggestion_uuids)]
+                if suggestions:
+                    conn.execute(insert(issued_suggestion), suggestions)
+            if audit_rows:
+                conn.execute(insert(audit), [{"recorded_at": now, **row} for row in audit_rows])
+
+    def issued(self, card_uuids: list[str]) -> dict[str, tuple[str, set[str]]]:
+        """card uuid -> (service id, suggestion uuids) for the cards among `card_uuids` that were issued."""
+        if not card_uuids:
+            return {}
+        with self._begin() as conn:
+            cards = conn.execute(select(issued_card.c.card_uuid, issued_card.c.service_id)
+                                 .where(issued_card.c.card_uuid.in_(set(card_uuids)))).all()
+            found = {uuid: (service, set()) for uuid, service in cards}
+            if found:
+                for card, suggestion in conn.execute(
+                        select(issued_suggestion.c.card_uuid, issued_suggestion.c.suggestion_uuid)
+                        .where(issued_suggestion.c.card_uuid.in_(list(found)))):
+                    found[card][1].add(suggestion)
+        return found
+
+    def add_feedback(self, rows: list[dict]) -> None:
+        now = utcnow()
+        with self._begin() as conn:
+            conn.execute(insert(feedback), [{"received_at": now, **row} for row in rows])
+
+    def first_use_of_jti(self, issuer: str, jti: str, expires_at: datetime) -> bool:
+        """Remember a token id until it expires; False when it was seen before (a replay)."""
+        now = utcnow()
+        try:
+            with self._begin() as conn:
+                conn.execute(delete(seen_jti).where(seen_jti.c.expires_at < now))
+                conn.execute(insert(seen_jti).values(issuer=issuer, jti=jti, expires_at=expires_at))
+        except StorageUnavailable as exc:
+            if isinstance(exc.__cause__, IntegrityError):
+                return False
+            raise
+        return True
+
+    def export(self, kind: str, since: datetime, until: datetime) -> list[dict]:
+        """Rows of `feedback` or `audit` stored in [since, until), oldest first."""
+        table, when = EXPORTS[kind]
+        with self._begin() as conn:
+            rows = conn.execute(select(table).where(when >= since, when < until).order_by(table.c.id)).mappings()
+            return [dict(r) for r in rows]
+
+
+class _Transaction:
+    """engine.begin() whose database errors become StorageUnavailable (logged by type: no data in logs)."""
+
+    def __init__(self, engine: Engine):
+        self._ctx = engine.begin()
+
+    def __enter__(self):
+        try:
+            return self._ctx.__enter__()
+        except SQLAlchemyError as exc:
+            log.error("database unavailable: %s", type(exc).__name__)
+            raise StorageUnavailable("the database could not be reached") from exc
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            self._ctx.__exit__(exc_type, exc, tb)  # commit, or roll back when the block raised
+        except SQLAlchemyError as err:
+            failure = err
+        else:
+            failure = exc if isinstance(exc, SQLAlchemyError) else None
+        if failure is None:
+            return False
+        if not isinstance(failure, IntegrityError):  # a duplicate key is the caller's answer, not an outage
+            log.error("database error: %s", type(failure).__name__)
+        raise StorageUnavailable("the database write failed") from failure
