@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -29,14 +30,19 @@ def cli() -> list[str]:
 
 @contextmanager
 def gunicorn(workers: int | None = None, timeout: float = 15.0):
-    """Yields (base_url, start-up seconds: process start to the first discovery answer). Loopback only."""
+    """Yields (base_url, start-up seconds: process start to the first discovery answer). Loopback only.
+
+    Audit and feedback rows go to a throw-away SQLite file unless DATABASE_URL is set."""
     port = free_port()
+    scratch = tempfile.TemporaryDirectory(prefix="imaging-cds-bench-")
+    env = dict(os.environ)
+    env.setdefault("DATABASE_URL", f"sqlite:///{scratch.name}/bench.sqlite3")
     cmd = cli() + ["serve", "--host", "127.0.0.1", "--port", str(port)]
     if workers:
         cmd += ["--workers", str(workers)]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env=dict(os.environ), start_new_session=True)
+                            env=env, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
         while True:
@@ -58,6 +64,7 @@ def gunicorn(workers: int | None = None, timeout: float = 15.0):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+        scratch.cleanup()
 
 
 def wrk_path() -> str | None:
