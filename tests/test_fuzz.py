@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import tempfile
 from collections import Counter
 
 import jsonschema
@@ -19,13 +20,14 @@ from schemathesis.checks import positive_data_acceptance
 from bench.workload import mix
 from cds_service import validation
 from cds_service.app import create_app
+from cds_service.config import Settings
 
 # positive_data_acceptance is left out: a schema-valid call can still be a wrong call the schema cannot express
 # (the hook of the other service, a selection that names no draft order), and those get a documented 400.
 MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "200"))
 LONG_RUN = bool(os.environ.get("FUZZ_REPORT"))  # make fuzz: random seeds; make test: the same examples each run
 
-APP = create_app()
+APP = create_app(Settings(database_url=f"sqlite:///{tempfile.mkdtemp(prefix='fuzz-')}/cds.sqlite3"))
 schema = schemathesis.openapi.from_wsgi("/openapi.json", APP)
 STATUSES: Counter = Counter()   # every answer of this module's calls, printed by `make fuzz`
 

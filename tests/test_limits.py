@@ -5,20 +5,15 @@ import orjson
 import pytest
 
 from bench.workload import LBP, bundle, condition, hook_request, prefetch, service_request
-from cds_service.app import create_app
 from cds_service.config import ConfigError, Settings
-
-
-def _client(**limits):
-    return create_app(Settings(**limits)).test_client()
 
 
 def _post(client, service_id, body):
     return client.post(f"/cds-services/{service_id}", data=orjson.dumps(body), content_type="application/json")
 
 
-def test_too_many_draft_orders_is_413_naming_the_field():
-    client = _client(max_draft_orders=3)
+def test_too_many_draft_orders_is_413_naming_the_field(make_client):
+    client = make_client(max_draft_orders=3)
     orders = [service_request(f"sr{i}") for i in range(4)]
     r = _post(client, "imaging-auc-sign", hook_request("order-sign", orders, prefetch(5, 1)))
     assert r.status_code == 413
@@ -26,8 +21,8 @@ def test_too_many_draft_orders_is_413_naming_the_field():
     assert _post(client, "imaging-auc-sign", hook_request("order-sign", orders[:3], prefetch(5, 1))).status_code == 200
 
 
-def test_too_many_prefetched_resources_is_413_naming_the_biggest_key():
-    client = _client(max_prefetch_entries=30)
+def test_too_many_prefetched_resources_is_413_naming_the_biggest_key(make_client):
+    client = make_client(max_prefetch_entries=30)
     body = hook_request("order-select", [service_request("sr1")], prefetch(28, 2))
     r = _post(client, "imaging-auc-select", body)
     assert r.status_code == 413
@@ -36,8 +31,8 @@ def test_too_many_prefetched_resources_is_413_naming_the_biggest_key():
     assert _post(client, "imaging-auc-select", body).status_code == 200
 
 
-def test_body_over_the_byte_limit_is_413_json():
-    client = _client(max_body_bytes=2048)
+def test_body_over_the_byte_limit_is_413_json(make_client):
+    client = make_client(max_body_bytes=2048)
     r = _post(client, "imaging-auc-select", hook_request("order-select", [service_request("sr1")], prefetch(20, 5)))
     assert r.status_code == 413 and r.get_json()["error"] == "payload-too-large"
 

@@ -12,12 +12,14 @@ import pytest
 from bench.workload import bench_request, hook_request, mix, prefetch, service_request
 from cds_service import openapi, validation
 from cds_service.app import create_app
+from cds_service.config import Settings
 from cds_service.discovery import SERVICE_IDS
 
 
 @pytest.fixture(scope="module")
-def client():
-    return create_app().test_client()
+def client(tmp_path_factory):
+    db = tmp_path_factory.mktemp("openapi") / "cds.sqlite3"
+    return create_app(Settings(database_url=f"sqlite:///{db}")).test_client()
 
 
 def _validator(file: str) -> jsonschema.Draft202012Validator:
