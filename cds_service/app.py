@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_cors import CORS
 
-from cds_service import auth, errors, feedback, hook_endpoints
+from cds_service import auth, errors, feedback, hook_endpoints, openapi, validation
 from cds_service.config import Settings
 from cds_service.storage import Storage, StorageUnavailable
 from hooks.engine import Engine, EngineOptions
@@ -31,4 +31,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     auth.register(app, settings, storage)
     app.register_blueprint(hook_endpoints.bp)
     app.register_blueprint(feedback.bp)
+    app.register_blueprint(openapi.bp)
+    validation.warm("hook-request.schema.json")  # schemas and the OpenAPI document are built once, here
+    openapi.document()
     return app

@@ -95,6 +95,8 @@ class Settings:
     database_url: str = "sqlite:///var/imaging-cds.sqlite3"
     cors_origins: tuple[str, ...] = ("*",)
     max_body_bytes: int = 5 * 1024 * 1024
+    max_draft_orders: int = 50              # context.draftOrders entries per call (413 above)
+    max_prefetch_entries: int = 5000        # resources across all prefetch values (413 above)
     elderly_age: int = 65
     info_cards: bool = False
     qcdsm_id: str = "imaging-cds"
@@ -136,6 +138,8 @@ class Settings:
             database_url=env.get("DATABASE_URL") or d.database_url,
             cors_origins=tuple(o.strip() for o in env.get("CORS_ORIGINS", "*").split(",") if o.strip()) or ("*",),
             max_body_bytes=_number(env, "MAX_BODY_BYTES", d.max_body_bytes, 1024),
+            max_draft_orders=_number(env, "MAX_DRAFT_ORDERS", d.max_draft_orders, 1),
+            max_prefetch_entries=_number(env, "MAX_PREFETCH_ENTRIES", d.max_prefetch_entries, 1),
             elderly_age=_number(env, "ELDERLY_AGE", d.elderly_age, 1),
             info_cards=_bool(env, "INFO_CARDS", d.info_cards),
             qcdsm_id=env.get("QCDSM_ID") or d.qcdsm_id,

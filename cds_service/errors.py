@@ -41,7 +41,11 @@ def register(app: Flask) -> None:
     def _http(err: HTTPException):
         messages = {413: f"request body is larger than the {app.config['MAX_CONTENT_LENGTH']} byte limit",
                     404: "no such endpoint", 405: "method not allowed on this endpoint"}
-        return error_response(err.code or 500, messages.get(err.code, err.description or err.name))
+        response = error_response(err.code or 500, messages.get(err.code, err.description or err.name))
+        for name, value in err.get_headers():
+            if name.lower() == "allow":  # RFC 9110: a 405 names the methods the endpoint does support
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):  # the last line of defence: logged by type only, no request content

@@ -7,8 +7,9 @@ from datetime import date
 import orjson
 from flask import Blueprint, current_app, g, request
 
-from cds_service import discovery, fhir_fetch, validation
+from cds_service import discovery, fhir_fetch, limits, validation
 from cds_service.audit import hook_records
+from cds_service.config import Settings
 from cds_service.errors import ApiError, json_response
 from fhir_mappings.dates import today_utc
 from hooks import HookInputError, RecordUnavailable
@@ -38,7 +39,7 @@ def call_service(service_id: str):
     _service(service_id)  # an unknown service is a 404 whatever the body
     body = read_json_body()
     result = run_service(current_app.extensions["engine"], service_id, body, today_utc(),
-                         fhir_fetch.FetchOptions.from_settings(current_app.config["SETTINGS"]))
+                         current_app.config["SETTINGS"])
     cards, audit_rows = hook_records(service_id, body["hookInstance"], result,
                                      (time.perf_counter() - started) * 1000, g.get("caller"))
     current_app.extensions["storage"].record_hook(cards, audit_rows)  # committed before the answer goes out
@@ -52,14 +53,14 @@ def _service(service_id: str) -> dict:
     return service
 
 
-def run_service(engine, service_id: str, body: object, today: date,
-                fetch: fhir_fetch.FetchOptions) -> HookResult:
+def run_service(engine, service_id: str, body: object, today: date, settings: Settings) -> HookResult:
     """Validate a hook request body and answer it as of `today`; shared by the endpoint and in-process replay."""
     service = _service(service_id)
     validation.check("hook-request.schema.json", body)
+    limits.check(body, settings)
     if body["hook"] != service["hook"]:
         raise ApiError(400, f"hook is '{body['hook']}' but service '{service_id}' answers '{service['hook']}'", "hook")
-    record = fhir_fetch.patient_record(body, service["prefetch"], fetch)
+    record = fhir_fetch.patient_record(body, service["prefetch"], fhir_fetch.FetchOptions.from_settings(settings))
     handler = discovery.HANDLERS[service_id]
     try:
         return handler.handle(engine, body["context"], record, today)

@@ -5,14 +5,12 @@ or None (could not be looked for). `not` of an unknown stays unknown.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable, Iterable, NamedTuple
 
 State = Callable[[str], "bool | None"]
 
 
-@dataclass(frozen=True, slots=True)
-class Evaluation:
+class Evaluation(NamedTuple):  # a tuple, not a dataclass: built for every node on every rating (hot path)
     value: bool | None
     true: frozenset[str]      # concepts found true along the way (the facts that led here)
     unknown: frozenset[str]   # concepts whose state was unknown
@@ -42,16 +40,23 @@ def evaluate(expr: tuple, state: State) -> Evaluation:
     op, arg = expr
     if op == "concept":
         value = state(arg)
-        return Evaluation(value, frozenset((arg,)) if value else frozenset(),
-                          frozenset((arg,)) if value is None else frozenset())
+        return Evaluation(value, frozenset((arg,)) if value else _NONE, frozenset((arg,)) if value is None else _NONE)
     if op == "not":
         inner = evaluate(arg, state)
-        return Evaluation(None if inner.value is None else not inner.value, frozenset(), inner.unknown)
+        return Evaluation(None if inner.value is None else not inner.value, _NONE, inner.unknown)
     parts = [evaluate(sub, state) for sub in arg]
     values = [p.value for p in parts]
     if op == "all":
         value = False if False in values else (None if None in values else True)
     else:  # any
         value = True if True in values else (None if None in values else False)
-    return Evaluation(value, frozenset().union(*(p.true for p in parts)),
-                      frozenset().union(*(p.unknown for p in parts)))
+    true, unknown = _NONE, _NONE
+    for p in parts:
+        if p.true:
+            true = true | p.true
+        if p.unknown:
+            unknown = unknown | p.unknown
+    return Evaluation(value, true, unknown)
+
+
+_NONE: frozenset[str] = frozenset()

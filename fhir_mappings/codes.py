@@ -10,6 +10,7 @@ from typing import Iterable
 import jsonschema
 
 TABLES = Path(__file__).with_name("tables")
+LOOKUP_MEMO_SIZE = 20_000  # (system, code) answers remembered per process; codes seen on the wire repeat
 TABLE_FILES = {"systems": "systems.json", "procedure_codes": "procedure-codes.json", "findings": "findings.json"}
 _DEFINITIONS = {"systems": "systemsFile", "procedure_codes": "procedureCodesFile", "findings": "findingsFile"}
 
@@ -116,6 +117,7 @@ class CodeTables:
                                   frozenset(c.get("in", default_in)), c.get("implies"))
                 self._findings.setdefault((c["system"], normalise(c["system"], code)), []).append(entry)
         self.duration_concepts = tuple(k for k, v in self.concepts.items() if v.get("duration"))
+        self._memo: dict[tuple[str, str], tuple[CodeEntry, ...]] = {}
 
         procs = tables["procedure_codes"]
         self._procedures: dict[tuple[str, str], ProcedureCode] = {}
@@ -136,17 +138,29 @@ class CodeTables:
     def system_name(self, uri: str | None) -> str | None:
         return self.system_names.get(uri) if isinstance(uri, str) else None
 
-    def findings_for(self, system_uri: str | None, code: str | None) -> list[CodeEntry]:
+    def findings_for(self, system_uri: str | None, code: str | None) -> tuple[CodeEntry, ...]:
+        try:
+            return self._memo[(system_uri, code)]
+        except KeyError:
+            pass
+        except TypeError:  # unhashable, so not a string
+            return ()
+        hits = self._lookup_findings(system_uri, code) if isinstance(system_uri, str) and isinstance(code, str) else ()
+        if len(self._memo) < LOOKUP_MEMO_SIZE:
+            self._memo[(system_uri, code)] = hits
+        return hits
+
+    def _lookup_findings(self, system_uri: str, code: str) -> tuple[CodeEntry, ...]:
         system = self.system_name(system_uri)
-        if not system or not isinstance(code, str) or not code:
-            return []
+        if not system or not code:
+            return ()
         norm = normalise(system, code)
         if system not in self.prefix_systems:
-            return self._findings.get((system, norm), [])
+            return tuple(self._findings.get((system, norm), ()))
         hits: list[CodeEntry] = []
         for n in range(1, len(norm) + 1):
             hits += self._findings.get((system, norm[:n]), ())
-        return hits
+        return tuple(hits)
 
     def procedure_for(self, system_uri: str | None, code: str | None) -> ProcedureCode | None:
         system = self.system_name(system_uri)

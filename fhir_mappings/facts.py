@@ -159,9 +159,11 @@ def _contained_reason_conditions(order: dict, reason_refs: set[int]) -> list[dic
 def _coded_entries(tables: CodeTables, concept_field: object, source: str) -> list[tuple[CodeEntry, dict]]:
     codings = concept_field.get("coding") if isinstance(concept_field, dict) else None
     hits = []
-    for c in codings if isinstance(codings, list) else []:
+    for c in codings if isinstance(codings, list) else ():
         if isinstance(c, dict):
-            hits += [(e, c) for e in tables.findings_for(c.get("system"), c.get("code")) if source in e.in_]
+            found = tables.findings_for(c.get("system"), c.get("code"))
+            if found:
+                hits += [(e, c) for e in found if source in e.in_]
     return hits
 
 

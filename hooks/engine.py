@@ -23,6 +23,8 @@ class Engine:
     criteria: Criteria
     tables: CodeTables
     options: EngineOptions = field(default_factory=EngineOptions)
+    # (procedure, concept states) -> Assessment: the matcher is a pure function of these (see rating.assess_order)
+    assessments: dict = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def create(cls, options: EngineOptions | None = None) -> "Engine":

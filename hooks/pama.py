@@ -1,7 +1,7 @@
 """The Argonaut 'CDS Hooks for PAMA' rating extensions on a ServiceRequest, and the system action carrying them."""
 from __future__ import annotations
 
-import copy
+import orjson
 
 from criteria.model import Category
 
@@ -20,7 +20,7 @@ INPUT_ALIASES = {"no-guidelines-apply": "no-criteria-apply"}
 def rated_resource(order: dict, rating: str, consult_id: str, qcdsm_id: str,
                    category: Category | None = None, auc_url: str | None = None) -> dict:
     """A copy of the order with our rating extensions in place of any earlier PAMA extensions."""
-    resource = copy.deepcopy(order)
+    resource = orjson.loads(orjson.dumps(order))  # a deep copy; request JSON round-trips exactly, and fast
     kept = [e for e in resource.get("extension") or [] if isinstance(e, dict) and e.get("url") not in PAMA_EXTENSIONS]
     codings = [{"system": RATING_SYSTEM, "code": rating}]
     if category is not None and category is not Category.UNKNOWN:

@@ -36,6 +36,24 @@ def check_service_request(order: DraftOrder, field: str) -> None:
         raise HookInputError(field, f"{order.reference} is not a valid FHIR R4 ServiceRequest: {problem}")
 
 
+ASSESSMENT_MEMO_SIZE = 10_000
+
+
+def assess_order(engine: Engine, procedure_id: str, facts: Facts) -> Assessment:
+    """The matcher's answer, remembered per (procedure, state of every criteria concept): it reads nothing else,
+    and its Assessment is immutable, so records that agree on those states share one answer."""
+    states = tuple(facts.state(c) for c in engine.criteria.concepts)
+    key = (procedure_id, states)
+    hit = engine.assessments.get(key)
+    if hit is None:
+        known = dict(zip(engine.criteria.concepts, states))
+        hit = assess(engine.criteria, procedure_id, lambda c: known[c] if c in known else facts.state(c),
+                     warn_confidences=engine.options.warn_confidences)
+        if len(engine.assessments) < ASSESSMENT_MEMO_SIZE:
+            engine.assessments[key] = hit
+    return hit
+
+
 def rate(engine: Engine, order: DraftOrder, record: PatientRecord, today: date) -> OrderRating | None:
     """None for orders that are not imaging (ignored, not an error)."""
     study = ordered_study(engine.tables, order.resource)
@@ -45,6 +63,5 @@ def rate(engine: Engine, order: DraftOrder, record: PatientRecord, today: date) 
     if study.code is None or study.code.procedure not in engine.criteria.procedures:
         return OrderRating(order, study, "no-criteria-apply", consult)
     facts = build_facts(engine.tables, order.resource, record, today, engine.options.elderly_age)
-    assessment = assess(engine.criteria, study.code.procedure, facts.state,
-                        warn_confidences=engine.options.warn_confidences)
+    assessment = assess_order(engine, study.code.procedure, facts)
     return OrderRating(order, study, assessment.outcome, consult, assessment, facts)

@@ -40,14 +40,13 @@ class InProcess:
     name = "in-process"
 
     def __init__(self, engine=None) -> None:
-        from cds_service import discovery, fhir_fetch
+        from cds_service import discovery
         from cds_service.app import engine_options
         from cds_service.config import Settings
         from hooks.engine import Engine
 
-        settings = Settings.from_env()
-        self.engine = engine or Engine.create(engine_options(settings))
-        self.fetch = fhir_fetch.FetchOptions.from_settings(settings)  # unused: replayed requests carry no fhirServer
+        self.settings = Settings.from_env()
+        self.engine = engine or Engine.create(engine_options(self.settings))
         self.services = discovery.SERVICES
         self.topic_titles = {t.url: t.title for t in self.engine.criteria.topics.values()}
 
@@ -57,7 +56,7 @@ class InProcess:
     def call(self, service_id: str, body: dict, clock: date) -> tuple[int, dict, HookResult | None]:
         from cds_service.hook_endpoints import run_service
         try:
-            result = run_service(self.engine, service_id, body, clock, self.fetch)
+            result = run_service(self.engine, service_id, body, clock, self.settings)
         except ApiError as err:
             return err.status, {"status": err.status, "message": err.message, "field": err.field}, None
         return 200, result.body, result
