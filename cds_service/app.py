@@ -25,7 +25,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     CORS(app, resources={r"/*": {"origins": list(settings.cors_origins)}},
          allow_headers=["Authorization", "Content-Type"], methods=["GET", "POST", "OPTIONS"], max_age=600)
     errors.register(app)
-    app.extensions["storage"] = storage = Storage.open(settings.database_url)
+    app.extensions["storage"] = storage = Storage.open(settings.database_url, settings.sqlite_audit_sync)
     app.register_error_handler(StorageUnavailable, lambda _e: errors.error_response(
         503, "the service's database is unavailable; nothing was recorded"))
     auth.register(app, settings, storage)

@@ -11,6 +11,13 @@ class ConfigError(ValueError):
     pass
 
 
+def _choice(env: dict, name: str, default: str, allowed: tuple[str, ...]) -> str:
+    raw = (env.get(name) or default).upper()
+    if raw not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
+    return raw
+
+
 def _number(env: dict, name: str, default, minimum, cast=int):
     """A numeric setting: `cast` is int (whole numbers) or float."""
     raw = env.get(name)
@@ -93,6 +100,7 @@ class Settings:
     port: int = 8080
     workers: int = 2
     database_url: str = "sqlite:///var/imaging-cds.sqlite3"
+    sqlite_audit_sync: str = "NORMAL"      # FULL: fsync the audit row of every hook call too (see storage.py)
     cors_origins: tuple[str, ...] = ("*",)
     max_body_bytes: int = 5 * 1024 * 1024
     max_draft_orders: int = 50              # context.draftOrders entries per call (413 above)
@@ -136,6 +144,7 @@ class Settings:
             port=_number(env, "PORT", d.port, 1),
             workers=_number(env, "WEB_CONCURRENCY", d.workers, 1),
             database_url=env.get("DATABASE_URL") or d.database_url,
+            sqlite_audit_sync=_choice(env, "SQLITE_AUDIT_SYNC", d.sqlite_audit_sync, ("NORMAL", "FULL")),
             cors_origins=tuple(o.strip() for o in env.get("CORS_ORIGINS", "*").split(",") if o.strip()) or ("*",),
             max_body_bytes=_number(env, "MAX_BODY_BYTES", d.max_body_bytes, 1024),
             max_draft_orders=_number(env, "MAX_DRAFT_ORDERS", d.max_draft_orders, 1),

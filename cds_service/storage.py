@@ -1,7 +1,12 @@
 """Durable storage (SQLAlchemy Core): cards issued, feedback, audit trail, JWT ids seen.
 
-SQLite (WAL, synchronous=FULL, writers serialised with BEGIN IMMEDIATE) by default, PostgreSQL by URL. Every write
-is one transaction committed before the caller answers. Times are naive UTC.
+SQLite (WAL, writers serialised with BEGIN IMMEDIATE) by default, PostgreSQL by URL. Every write is one transaction
+committed before the caller answers. Times are naive UTC.
+
+SQLite durability per write: feedback and token ids are fsynced at commit (synchronous=FULL). The per-hook audit
+write uses `audit_sync` (default NORMAL): in WAL mode its commit survives a crash or kill of the service but not of
+the machine until the next fsynced commit or checkpoint, which saves an fsync on every hook call. Set
+SQLITE_AUDIT_SYNC=FULL to fsync it too. PostgreSQL commits are always durable.
 """
 from __future__ import annotations
 
@@ -111,27 +116,32 @@ def _sqlite_engine(url) -> Engine:
     def _connect(dbapi_conn, _record):
         dbapi_conn.isolation_level = None  # transactions are begun below, not by the driver
         cur = dbapi_conn.cursor()
-        for pragma in ("journal_mode=WAL", "synchronous=FULL", "busy_timeout=30000", "foreign_keys=ON"):
+        for pragma in ("journal_mode=WAL", "busy_timeout=30000", "foreign_keys=ON"):
             cur.execute(f"PRAGMA {pragma}")
         cur.close()
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
+        sync = conn.get_execution_options().get("sqlite_synchronous", "FULL")
+        conn.exec_driver_sql(f"PRAGMA synchronous={sync}")  # set for each transaction: never inherited
         conn.exec_driver_sql("BEGIN IMMEDIATE")  # take the write lock up front: no lock upgrade deadlocks
 
     return engine
 
 
 class Storage:
-    def __init__(self, url: str):
+    def __init__(self, url: str, audit_sync: str = "NORMAL"):
+        if audit_sync not in ("NORMAL", "FULL"):
+            raise ValueError("audit_sync must be NORMAL or FULL")
+        self.audit_sync = audit_sync
         self.url = engine_url(url)
         self._engine = (_sqlite_engine(self.url) if self.url.get_backend_name() == "sqlite"
                         else create_engine(self.url, pool_pre_ping=True))
         self._pid = os.getpid()
 
     @classmethod
-    def open(cls, url: str) -> "Storage":
-        storage = cls(url)
+    def open(cls, url: str, audit_sync: str = "NORMAL") -> "Storage":
+        storage = cls(url, audit_sync)
         storage.create_tables()
         return storage
 
@@ -142,8 +152,8 @@ class Storage:
             self._pid = os.getpid()
         return self._engine
 
-    def _begin(self):
-        return _Transaction(self.engine)
+    def _begin(self, sync: str = "FULL"):
+        return _Transaction(self.engine, sync)
 
     def create_tables(self) -> None:
         with self._begin() as conn:
@@ -153,7 +163,7 @@ class Storage:
 
     def record_hook(self, cards: list[IssuedCard], audit_rows: list[dict]) -> None:
         now = utcnow()
-        with self._begin() as conn:
+        with self._begin(self.audit_sync) as conn:
             if cards:
                 conn.execute(insert(issued_card), [
                     {"card_uuid": c.card_uuid, "service_id": c.service_id, "hook_instance": c.hook_instance,
@@ -209,19 +219,30 @@ class Storage:
 class _Transaction:
     """engine.begin() whose database errors become StorageUnavailable (logged by type: no data in logs)."""
 
-    def __init__(self, engine: Engine):
-        self._ctx = engine.begin()
+    def __init__(self, engine: Engine, sync: str = "FULL"):
+        self._engine, self._sync = engine, sync
+        self._conn = self._tx = None
 
     def __enter__(self):
         try:
-            return self._ctx.__enter__()
+            self._conn = self._engine.connect().execution_options(sqlite_synchronous=self._sync)
+            self._tx = self._conn.begin()
+            return self._conn
         except SQLAlchemyError as exc:
+            if self._conn is not None:
+                self._conn.close()
             log.error("database unavailable: %s", type(exc).__name__)
             raise StorageUnavailable("the database could not be reached") from exc
 
     def __exit__(self, exc_type, exc, tb):
         try:
-            self._ctx.__exit__(exc_type, exc, tb)  # commit, or roll back when the block raised
+            try:
+                if exc_type is None:
+                    self._tx.commit()
+                else:
+                    self._tx.rollback()
+            finally:
+                self._conn.close()
         except SQLAlchemyError as err:
             failure = err
         else:

@@ -100,3 +100,18 @@ def test_export_rejects_a_bad_date(capsys):
         cli.main(["export", "audit", "--since", "last tuesday"])
     assert exc.value.code == 2
     assert "--since: not a date" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("audit_sync", ["NORMAL", "FULL"])
+def test_sqlite_fsyncs_feedback_always_and_the_audit_row_as_configured(tmp_path, audit_sync):
+    from sqlalchemy import event
+
+    storage = Storage.open(f"sqlite:///{tmp_path}/s.sqlite3", audit_sync)
+    pragmas = []
+    event.listen(storage.engine, "before_cursor_execute",
+                 lambda conn, cur, stmt, *a: pragmas.append(stmt) if stmt.startswith("PRAGMA synchronous") else None)
+    storage.record_hook([IssuedCard("card-1", "imaging-auc-select", "hi-1", "urn:uuid:c1", ())], [])
+    storage.add_feedback([_feedback_row("card-1")])
+    assert pragmas == [f"PRAGMA synchronous={audit_sync}", "PRAGMA synchronous=FULL"]
+    with storage.engine.connect() as conn:  # and it really is in force inside the transaction
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL (the default)
