@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from enum import Enum
 
 
@@ -142,6 +143,10 @@ class Criteria:
     packs: tuple[PackInfo, ...]
     # procedure id -> topics listing it, built once at load
     topics_by_procedure: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @cached_property
+    def concept_ids(self) -> tuple[str, ...]:
+        return tuple(self.concepts)
 
     def concept_display(self, concept: str) -> str:
         return self.concepts.get(concept, {}).get("display", concept)

@@ -116,6 +116,9 @@ class CodeTables:
                 entry = CodeEntry(concept, c["system"], code, c["display"],
                                   frozenset(c.get("in", default_in)), c.get("implies"))
                 self._findings.setdefault((c["system"], normalise(c["system"], code)), []).append(entry)
+        # concept -> record parts that must be read to call it absent (never_absent concepts: none suffice)
+        self.absence_sources = {k: frozenset(v["record_sources"]) for k, v in self.concepts.items()
+                                if not v.get("never_absent")}
         self.duration_concepts = tuple(k for k, v in self.concepts.items() if v.get("duration"))
         self._memo: dict[tuple[str, str], tuple[CodeEntry, ...]] = {}
 

@@ -61,10 +61,10 @@ class Facts:
             return self.derived[concept]
         if concept in self.tainted:
             return None
-        spec = self.tables.concepts.get(concept)
-        if spec is None or spec.get("never_absent"):
+        sources = self.tables.absence_sources.get(concept)
+        if sources is None:
             return None  # a concept no code table covers (or no code could rule out) is never absent
-        return False if set(spec["record_sources"]) <= self.parts_read else None
+        return False if sources <= self.parts_read else None
 
     def unread_sources(self, concept: str) -> list[str]:
         """Labels of the record parts that would have been needed to rule the concept out."""
@@ -89,7 +89,6 @@ _DERIVED_SOURCES = {"conservative-therapy-failed": {"procedure", "condition"},
 
 def build_facts(tables: CodeTables, order: dict, record: PatientRecord, today: date, elderly_age: int = 65) -> Facts:
     facts = Facts(tables, today, elderly_age, record.parts_read, notes=list(record.notes))
-    conditions_by_id = {c["id"]: c for c in record.resources["condition"] if isinstance(c.get("id"), str)}
     onsets: dict[str, list[date]] = {}
     implied: dict[str, set[str]] = {}
 
@@ -101,7 +100,9 @@ def build_facts(tables: CodeTables, order: dict, record: PatientRecord, today: d
                 if entry.implies:
                     implied.setdefault(entry.concept, set()).add(entry.implies)
     reason_refs = set()
-    for ref in reason_references(order):
+    refs = reason_references(order)
+    conditions_by_id = {c["id"]: c for c in record.resources["condition"] if isinstance(c.get("id"), str)} if refs else {}
+    for ref in refs:
         target = _resolve_reference(ref, order, conditions_by_id)
         if target is None:
             facts.notes.append(f"the order's reasonReference {ref} was not in the record sent")
@@ -112,8 +113,7 @@ def build_facts(tables: CodeTables, order: dict, record: PatientRecord, today: d
     birth = _read_patient(facts, patient)
 
     for cond in record.resources["condition"]:
-        as_reason = id(cond) in reason_refs
-        _read_condition(facts, cond, as_reason, birth, onsets, implied)
+        _read_condition(facts, cond, id(cond) in reason_refs, birth, onsets, implied)
     for cond in _contained_reason_conditions(order, reason_refs):
         _read_condition(facts, cond, True, birth, onsets, implied)
 

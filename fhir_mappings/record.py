@@ -11,11 +11,11 @@ PREFETCH_PARTS = {
     "medicationRequests": "medication",
     "medicationStatements": "medication",
 }
-PART_TYPES = {
-    "patient": {"Patient"},
-    "condition": {"Condition"},
-    "procedure": {"Procedure"},
-    "medication": {"MedicationRequest", "MedicationStatement"},
+PART_TYPES = {  # tuples: membership compares by equality, so a non-string resourceType is simply not found
+    "patient": ("Patient",),
+    "condition": ("Condition",),
+    "procedure": ("Procedure",),
+    "medication": ("MedicationRequest", "MedicationStatement"),
 }
 PART_LABELS = {
     "patient": "patient demographics",
@@ -85,15 +85,11 @@ class PatientRecord:
             self.notes.append(note)
 
     def _take_entries(self, part: str, entries: list) -> None:
+        types, kept = PART_TYPES[part], self.resources[part]
         for e in entries:
             res = e.get("resource") if isinstance(e, dict) else None
-            if isinstance(res, dict) and _type(res) in PART_TYPES[part]:
-                self.resources[part].append(res)
-
-
-def _type(resource: dict) -> str | None:
-    rtype = resource.get("resourceType")
-    return rtype if isinstance(rtype, str) else None
+            if isinstance(res, dict) and res.get("resourceType") in types:
+                kept.append(res)
 
 
 def record_from_prefetch(prefetch: object) -> PatientRecord:

@@ -42,11 +42,12 @@ ASSESSMENT_MEMO_SIZE = 10_000
 def assess_order(engine: Engine, procedure_id: str, facts: Facts) -> Assessment:
     """The matcher's answer, remembered per (procedure, state of every criteria concept): it reads nothing else,
     and its Assessment is immutable, so records that agree on those states share one answer."""
-    states = tuple(facts.state(c) for c in engine.criteria.concepts)
+    concepts = engine.criteria.concept_ids  # fixed order: the memo key
+    states = tuple(map(facts.state, concepts))
     key = (procedure_id, states)
     hit = engine.assessments.get(key)
     if hit is None:
-        known = dict(zip(engine.criteria.concepts, states))
+        known = dict(zip(concepts, states))
         hit = assess(engine.criteria, procedure_id, lambda c: known[c] if c in known else facts.state(c),
                      warn_confidences=engine.options.warn_confidences)
         if len(engine.assessments) < ASSESSMENT_MEMO_SIZE:
