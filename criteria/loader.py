@@ -8,7 +8,7 @@ from pathlib import Path
 
 import jsonschema
 
-from criteria.expressions import compile_expression, concepts_of
+from criteria.expressions import compile_expression
 from criteria.model import Category, Cell, Criteria, PackInfo, Procedure, Topic, Variant
 
 SCHEMA_PATH = Path(__file__).with_name("schema") / "criteria.schema.json"
@@ -149,7 +149,7 @@ def _check_references(criteria: Criteria, origin: dict[str, Path]) -> None:
                 for s in cell.sources:
                     if s not in criteria.sources:
                         raise CriteriaError(f"{where}: variant {v.id} cell '{pid}' cites unknown source '{s}'")
-            for concept in (*concepts_of(v.when), *v.requires):
+            for concept in sorted(v.concepts):
                 if concept not in criteria.concepts:
                     raise CriteriaError(f"{where}: variant {v.id} uses undefined concept '{concept}'")
             for pid in v.procedures:

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from enum import Enum
+from functools import cached_property
+
+from criteria.expressions import concepts_of
 
 
 class Category(str, Enum):
@@ -101,6 +103,10 @@ class Variant:
     cells: dict[str, Cell]
     procedures: tuple[str, ...] = ()  # empty: the variant rates every procedure of its topic
     requires: tuple[str, ...] = ()    # concepts that must be documented for the variant to be considered
+    concepts: frozenset[str] = field(init=False)  # every concept the variant looks at (derived)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "concepts", frozenset((*concepts_of(self.when), *self.requires)))
 
     def cell(self, procedure_id: str) -> Cell:
         return self.cells.get(procedure_id, UNKNOWN_CELL)
@@ -121,6 +127,10 @@ class Topic:
     procedures: tuple[str, ...]
     variants: tuple[Variant, ...]
     notes: tuple[str, ...] = ()
+    concepts: frozenset[str] = field(init=False)  # every concept its variants look at (derived)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "concepts", frozenset().union(*(v.concepts for v in self.variants)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import uuid
 
-from criteria.expressions import concepts_of
 from criteria.matcher import Alternative, Assessment, Considered
 from criteria.model import Category, Cell, Procedure, Topic, rrl_text
 from hooks.engine import Engine
@@ -49,17 +48,6 @@ def _summary(a: Assessment) -> str:
     return _clip(f"{study} is usually not appropriate in all {len(a.considered)} ACR scenarios that may fit this patient.")
 
 
-_TOPIC_CONCEPTS: dict[int, tuple[Topic, frozenset[str]]] = {}
-
-
-def _topic_concepts(topic: Topic) -> frozenset[str]:
-    """The concepts a topic's variants use, worked out once per loaded topic (the entry keeps the topic alive)."""
-    hit = _TOPIC_CONCEPTS.get(id(topic))
-    if hit is None or hit[0] is not topic:
-        hit = _TOPIC_CONCEPTS[id(topic)] = (topic, frozenset(k for v in topic.variants for k in concepts_of(v.when)))
-    return hit[1]
-
-
 def _facts_section(engine: Engine, r: OrderRating) -> list[str]:
     a, facts = r.assessment, r.facts
     lines = ["**Facts from the record that led here**", ""]
@@ -67,7 +55,7 @@ def _facts_section(engine: Engine, r: OrderRating) -> list[str]:
     for concept in used:
         for ev in facts.evidence.get(concept, ()):
             lines.append(f"- {engine.criteria.concept_display(concept)}: {ev.describe()}")
-    in_topics = frozenset().union(*(_topic_concepts(t) for t in a.topics))
+    in_topics = frozenset().union(*(t.concepts for t in a.topics))
     absent = [k for k in sorted(in_topics) if engine.criteria.concepts[k].get("red_flag") and facts.state(k) is False]
     if absent:
         names = ", ".join(engine.criteria.concept_display(k).lower() for k in absent)
