@@ -16,16 +16,12 @@ class Caller:
 
 
 def _fact_codes(r: OrderRating) -> list[dict]:
-    if r.assessment is None or r.facts is None:
-        return []
-    used = sorted({concept for c in r.assessment.considered for concept in c.because})
     codes = []
-    for concept in used:
-        for ev in r.facts.evidence.get(concept, ()):
-            entry = {"concept": concept, "source": ev.source}
-            if ev.system and ev.code:
-                entry.update(system=ev.system, code=ev.code)
-            codes.append(entry)
+    for concept, ev in r.evidence_used():
+        entry = {"concept": concept, "source": ev.source}
+        if ev.system and ev.code:
+            entry.update(system=ev.system, code=ev.code)
+        codes.append(entry)
     return codes
 
 

@@ -6,9 +6,9 @@ from datetime import datetime, timezone
 
 from flask import Blueprint, current_app, g
 
-from cds_service import discovery, validation
+from cds_service import validation
 from cds_service.errors import ApiError, json_response
-from cds_service.hook_endpoints import read_json_body
+from cds_service.hook_endpoints import read_json_body, service_or_404
 
 bp = Blueprint("feedback", __name__)
 
@@ -54,8 +54,7 @@ def _row(service_id: str, item: dict, field: str) -> dict:
 
 @bp.post("/cds-services/<service_id>/feedback")
 def post_feedback(service_id: str):
-    if discovery.service(service_id) is None:
-        raise ApiError(404, f"no CDS service with id '{service_id}'; see /cds-services", "id")
+    service_or_404(service_id)
     body = read_json_body()
     validation.check("feedback.schema.json", body)
     wrapped = "feedback" in body

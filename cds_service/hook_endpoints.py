@@ -36,7 +36,7 @@ def read_json_body() -> object:
 @bp.post("/cds-services/<service_id>")
 def call_service(service_id: str):
     started = time.perf_counter()
-    _service(service_id)  # an unknown service is a 404 whatever the body
+    service_or_404(service_id)  # an unknown service is a 404 whatever the body
     body = read_json_body()
     result = run_service(current_app.extensions["engine"], service_id, body, today_utc(),
                          current_app.config["SETTINGS"])
@@ -46,7 +46,7 @@ def call_service(service_id: str):
     return json_response(result.body)
 
 
-def _service(service_id: str) -> dict:
+def service_or_404(service_id: str) -> dict:
     service = discovery.service(service_id)
     if service is None:
         raise ApiError(404, f"no CDS service with id '{service_id}'; see /cds-services", "id")
@@ -55,7 +55,7 @@ def _service(service_id: str) -> dict:
 
 def run_service(engine, service_id: str, body: object, today: date, settings: Settings) -> HookResult:
     """Validate a hook request body and answer it as of `today`; shared by the endpoint and in-process replay."""
-    service = _service(service_id)
+    service = service_or_404(service_id)
     validation.check("hook-request.schema.json", body)
     limits.check(body, settings)
     if body["hook"] != service["hook"]:

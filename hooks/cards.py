@@ -51,10 +51,8 @@ def _summary(a: Assessment) -> str:
 def _facts_section(engine: Engine, r: OrderRating) -> list[str]:
     a, facts = r.assessment, r.facts
     lines = ["**Facts from the record that led here**", ""]
-    used = sorted({concept for c in a.considered for concept in c.because})
-    for concept in used:
-        for ev in facts.evidence.get(concept, ()):
-            lines.append(f"- {engine.criteria.concept_display(concept)}: {ev.describe()}")
+    for concept, ev in r.evidence_used():
+        lines.append(f"- {engine.criteria.concept_display(concept)}: {ev.describe()}")
     in_topics = frozenset().union(*(t.concepts for t in a.topics))
     absent = [k for k in sorted(in_topics) if engine.criteria.concepts[k].get("red_flag") and facts.state(k) is False]
     if absent:

@@ -7,7 +7,7 @@ from datetime import date
 
 from criteria import assess
 from criteria.matcher import Assessment
-from fhir_mappings.facts import Facts, build_facts
+from fhir_mappings.facts import Evidence, Facts, build_facts
 from fhir_mappings.orders import DraftOrder, OrderedStudy, ordered_study
 from fhir_mappings.parsing import r4_problem
 from fhir_mappings.record import PatientRecord
@@ -28,6 +28,14 @@ class OrderRating:
     def rated(self) -> bool:
         """Whether a PAMA rating is attached (never for an unknown rating)."""
         return self.outcome != "unknown"
+
+    def evidence_used(self) -> list[tuple[str, Evidence]]:
+        """(concept, evidence) for the documented facts that put the order in its considered variants: what the
+        card shows and the audit records."""
+        if self.assessment is None or self.facts is None:
+            return []
+        used = sorted({concept for c in self.assessment.considered for concept in c.because})
+        return [(concept, ev) for concept in used for ev in self.facts.evidence.get(concept, ())]
 
 
 def check_service_request(order: DraftOrder, field: str) -> None:
