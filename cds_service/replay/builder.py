@@ -13,11 +13,12 @@ from urllib.parse import parse_qsl
 
 import orjson
 
+from cds_service.fhir_fetch import expand
+from cds_service.replay.sources import PatientGroup, Problem
 from fhir_mappings.codes import CodeTables
 from fhir_mappings.dates import fhir_date, today_utc
 from fhir_mappings.orders import ordered_study
 from fhir_mappings.parsing import r4_problem
-from cds_service.replay.sources import PatientGroup, Problem
 
 DEFAULT_USER = "Practitioner/replay"
 # when a resource became part of the record (first field present wins); undated resources are always visible
@@ -145,11 +146,8 @@ def prefetch(templates: dict, context: dict, patient: dict, record: list[dict]) 
     """
     out = {}
     for key, template in templates.items():
-        query = template
-        for name, value in context.items():
-            if isinstance(value, str):
-                query = query.replace("{{context.%s}}" % name, value)
-        if "{{" in query:
+        query = expand(template, context)  # the same token filling as the service's FHIR-server fallback
+        if query is None:
             continue
         value = _evaluate(query, patient, record)
         if value is not _UNSUPPORTED:
