@@ -29,10 +29,6 @@ def cell_text(cell: Cell) -> str:
     return f"{text} ({cell.rating})" if cell.rating else text
 
 
-def variant_label(variant: Variant) -> str:
-    return f"variant {variant.number}" if variant.number else variant.id
-
-
 def show(criteria: Criteria, topic_id: str, variant_id: str | None = None) -> str:
     """Plain text for `criteria show TOPIC [VARIANT]`; KeyError names what does not exist."""
     topic = criteria.topics.get(topic_id)
@@ -45,7 +41,7 @@ def show(criteria: Criteria, topic_id: str, variant_id: str | None = None) -> st
     out = [f"{topic.title} ({topic.version}) [{topic.id}]", topic.citation, topic.url, ""]
     for v in variants:
         known, unknown = cell_counts(topic, v)
-        out += [f"{v.id} ({variant_label(v)}): {v.title}", f"  when: {_expression(v.when)}"]
+        out += [f"{v.id} ({v.label}): {v.title}", f"  when: {_expression(v.when)}"]
         out += [f"  only when documented: {', '.join(v.requires)}"] if v.requires else []
         out += [f"  cells: {known} known, {unknown} unknown"]
         for pid in variant_procedures(topic, v):

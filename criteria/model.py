@@ -108,6 +108,11 @@ class Variant:
     def __post_init__(self) -> None:
         object.__setattr__(self, "concepts", frozenset((*concepts_of(self.when), *self.requires)))
 
+    @property
+    def label(self) -> str:
+        """How the variant is named to people: 'variant 3', or its id where the ACR number is not confirmed."""
+        return f"variant {self.number}" if self.number else self.id
+
     def cell(self, procedure_id: str) -> Cell:
         return self.cells.get(procedure_id, UNKNOWN_CELL)
 

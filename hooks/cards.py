@@ -37,8 +37,7 @@ def _source(topics: tuple[Topic, ...]) -> dict:
 
 
 def _variant_name(c: Considered) -> str:
-    number = f" variant {c.variant.number}" if c.variant.number else f" {c.variant.id}"
-    return f"{c.topic.title} ({c.topic.version}){number}"
+    return f"{c.topic.title} ({c.topic.version}) {c.variant.label}"
 
 
 def _summary(a: Assessment) -> str:
@@ -114,8 +113,7 @@ def _what_would_change(engine: Engine, r: OrderRating) -> list[str]:
         if o.variant.id in seen:
             continue
         seen.add(o.variant.id)
-        label = f"variant {o.variant.number}" if o.variant.number else o.variant.id
-        lines.append(f"- {o.variant.short[0].upper()}{o.variant.short[1:]} ({o.topic.title} {label}): "
+        lines.append(f"- {o.variant.short[0].upper()}{o.variant.short[1:]} ({o.topic.title} {o.variant.label}): "
                      f"the ordered study would be rated \"{o.cell.category.label}\".")
     return lines
 
