@@ -14,6 +14,7 @@ from fhir_mappings.dates import add_years, age_years, fhir_date, period_bounds
 from fhir_mappings.orders import reason_codings, reason_references
 from fhir_mappings.parsing import r4_problem
 from fhir_mappings.record import PART_LABELS, PatientRecord
+from fhir_mappings.wire import dicts
 
 ACTIVE_CLINICAL = {"active", "recurrence", "relapse"}
 EXCLUDED_VERIFICATION = {"refuted", "entered-in-error"}
@@ -138,14 +139,9 @@ def _ref(resource: dict) -> str | None:
 
 def _resolve_reference(ref: str, order: dict, conditions_by_id: dict) -> dict | None:
     if ref.startswith("#"):
-        return next((c for c in _dicts(order.get("contained")) if c.get("id") == ref[1:]), None)
+        return next((c for c in dicts(order.get("contained")) if c.get("id") == ref[1:]), None)
     rtype, _, rid = ref.rpartition("/")
     return conditions_by_id.get(rid) if rtype.endswith("Condition") else None
-
-
-def _dicts(value: object) -> list[dict]:
-    """The dict items of a JSON array (anything else in the wire data is ignored, never trusted)."""
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
 def _text(value: object) -> str:
@@ -153,7 +149,7 @@ def _text(value: object) -> str:
 
 
 def _contained_reason_conditions(order: dict, reason_refs: set[int]) -> list[dict]:
-    return [c for c in _dicts(order.get("contained")) if id(c) in reason_refs and c.get("resourceType") == "Condition"]
+    return [c for c in dicts(order.get("contained")) if id(c) in reason_refs and c.get("resourceType") == "Condition"]
 
 
 def _coded_entries(tables: CodeTables, concept_field: object, source: str) -> list[tuple[CodeEntry, dict]]:
@@ -266,12 +262,12 @@ def _read_procedures(facts: Facts, procedures: list[dict]) -> list[tuple[date | 
 def _concept_texts(concept: object) -> list[str]:
     if not isinstance(concept, dict):
         return []
-    return [_text(concept.get("text"))] + [_text(c.get("display")) for c in _dicts(concept.get("coding"))]
+    return [_text(concept.get("text"))] + [_text(c.get("display")) for c in dicts(concept.get("coding"))]
 
 
 def _medication_text(med: dict) -> str:
     parts = _concept_texts(med.get("medicationCodeableConcept"))
-    for dose in _dicts(med.get("dosageInstruction")) + _dicts(med.get("dosage")):
+    for dose in dicts(med.get("dosageInstruction")) + dicts(med.get("dosage")):
         parts += _concept_texts(dose.get("route"))
     return " ".join(parts).lower()
 

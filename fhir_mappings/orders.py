@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fhir_mappings.codes import CodeTables, ProcedureCode
+from fhir_mappings.wire import codings
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,30 +35,23 @@ def draft_orders(bundle: object) -> list[DraftOrder]:
     return orders
 
 
-def _codings(concept: object) -> list[dict]:
-    if not isinstance(concept, dict):
-        return []
-    codings = concept.get("coding")
-    return [c for c in codings if isinstance(c, dict)] if isinstance(codings, list) else []
-
-
 def ordered_study(tables: CodeTables, sr: dict) -> OrderedStudy:
-    codings = _codings(sr.get("code"))
-    first = next((c for c in codings if c.get("code")), None)
-    for c in codings:
+    coded = codings(sr.get("code"))
+    first = next((c for c in coded if c.get("code")), None)
+    for c in coded:
         pc = tables.procedure_for(c.get("system"), c.get("code"))
         if pc:
             return OrderedStudy(True, pc, c)
-    imaging = any(tables.is_imaging_code(c.get("system"), c.get("code")) for c in codings)
+    imaging = any(tables.is_imaging_code(c.get("system"), c.get("code")) for c in coded)
     categories = sr.get("category") if isinstance(sr.get("category"), list) else []
     imaging = imaging or any(tables.is_imaging_category(c.get("system"), c.get("code"))
-                             for cat in categories for c in _codings(cat))
+                             for cat in categories for c in codings(cat))
     return OrderedStudy(imaging and first is not None, None, first)
 
 
 def reason_codings(sr: dict) -> list[dict]:
     reasons = sr.get("reasonCode")
-    return [c for r in (reasons if isinstance(reasons, list) else []) for c in _codings(r)]
+    return [c for r in (reasons if isinstance(reasons, list) else []) for c in codings(r)]
 
 
 def reason_references(sr: dict) -> list[str]:

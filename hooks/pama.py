@@ -4,6 +4,7 @@ from __future__ import annotations
 import orjson
 
 from criteria.model import Category
+from fhir_mappings.wire import codings, dicts
 
 EXT = "http://fhir.org/argonaut/Extension/"
 PAMA_RATING = EXT + "pama-rating"
@@ -43,10 +44,11 @@ def rating_action(resource: dict) -> dict:
 
 
 def existing_rating(order: dict) -> str | None:
-    """A PAMA rating already on an order (e.g. a replayed bundle), normalised."""
-    for ext in order.get("extension") or []:
-        if isinstance(ext, dict) and ext.get("url") == PAMA_RATING:
-            for c in (ext.get("valueCodeableConcept") or {}).get("coding") or []:
-                if isinstance(c, dict) and c.get("system") == RATING_SYSTEM:
-                    return INPUT_ALIASES.get(c.get("code"), c.get("code"))
+    """A PAMA rating already on an order (a replayed bundle, another service's answer), normalised; any shape."""
+    for ext in dicts(order.get("extension")):
+        if ext.get("url") == PAMA_RATING:
+            for c in codings(ext.get("valueCodeableConcept")):
+                code = c.get("code")
+                if c.get("system") == RATING_SYSTEM and isinstance(code, str):
+                    return INPUT_ALIASES.get(code, code)
     return None

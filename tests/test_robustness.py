@@ -42,3 +42,19 @@ def test_random_corruption_of_a_realistic_request_never_500s(client, seed):
             _set(body, path, copy.deepcopy(rng.choice(JUNK)))
         resp = client.post("/cds-services/imaging-auc-select", json=body)
         assert resp.status_code < 500 and resp.is_json, (resp.status_code, body)
+
+
+@pytest.mark.parametrize("extension,expected", [
+    (5, None),
+    ([{"url": "http://fhir.org/argonaut/Extension/pama-rating", "valueCodeableConcept": [1]}], None),
+    ([{"url": "http://fhir.org/argonaut/Extension/pama-rating",
+       "valueCodeableConcept": {"coding": ["x", {"system": "http://fhir.org/argonaut/CodeSystem/pama-rating",
+                                                 "code": {"a": 1}}]}}], None),
+    ([{"url": "http://fhir.org/argonaut/Extension/pama-rating",
+       "valueCodeableConcept": {"coding": [{"system": "http://fhir.org/argonaut/CodeSystem/pama-rating",
+                                            "code": "no-guidelines-apply"}]}}], "no-criteria-apply"),
+])
+def test_a_rating_read_from_another_service_tolerates_any_shape(extension, expected):
+    from hooks.pama import existing_rating
+
+    assert existing_rating({"resourceType": "ServiceRequest", "extension": extension}) == expected
