@@ -195,6 +195,9 @@ def _get_json(session: requests.Session, url: str, opts: FetchOptions, deadline_
                 if time.monotonic() > deadline_at or cancel.is_set():
                     raise timed_out
     except requests.Timeout:
+        if time.monotonic() < deadline_at:  # the per-request timeout fired before the hook's deadline
+            raise FetchFailed(f"no answer within the {opts.connect_timeout:g} s connect or "
+                              f"{opts.read_timeout:g} s read timeout") from None
         raise timed_out from None
     except requests.RequestException:
         raise FetchFailed("the server could not be reached") from None

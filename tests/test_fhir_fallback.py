@@ -39,6 +39,15 @@ def test_a_stalling_server_does_not_hold_the_hook_past_its_deadline(engine, mode
     assert "no answer within the 1 s limit" in text
 
 
+def test_a_read_timeout_shorter_than_the_deadline_is_named_as_such(engine):
+    c = client(engine, fhir_deadline_seconds=2.0, fhir_read_timeout_seconds=0.3)
+    with StubFhirServer("stall") as fhir:
+        resp, took = elapsed(lambda: c.post(SELECT, json=order_select("p1", MRI_LUMBAR_W, fhir_server=fhir.base)))
+    assert took < 0.3 + 0.5 and resp.status_code == 200
+    text = card_text(resp.get_json())
+    assert "0.3 s read timeout" in text and "2 s limit" not in text
+
+
 def test_a_stalling_server_with_a_rating_that_needs_the_record_gives_412_in_time(engine):
     c = client(engine, fhir_deadline_seconds=0.5)
     with StubFhirServer("stall") as fhir:
