@@ -57,8 +57,8 @@ def main() -> int:
     if args.url:
         m, statuses = run(args.url.rstrip("/"), args.duration, args.connections)
     else:
-        with gunicorn() as (url, _):
-            m, statuses = run(url, args.duration, args.connections)
+        with gunicorn() as service:
+            m, statuses = run(service.url, args.duration, args.connections)
     secs = m["duration_us"] / 1e6
     print(f"mix: {len(request_lines())} distinct requests (7 scenario variants x 4 record sizes, order-sign, "
           "bad inputs: wrong hook, missing field, unknown selection, invalid FHIR, no record, unknown service, "

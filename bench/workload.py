@@ -5,6 +5,7 @@ codes the rating reads. Records are deterministic for a given size and variant.
 """
 from __future__ import annotations
 
+import random
 import uuid
 from datetime import date, timedelta
 
@@ -122,6 +123,24 @@ def bench_request() -> dict:
 
 VARIANTS = ("acute", "chronic", "failed-conservative", "red-flag:cauda-equina", "red-flag:osteoporosis",
             "red-flag:malignancy", "red-flag:prior-lumbar-surgery")
+
+
+def distinct_requests(hook: str, n: int, n_conditions: int, n_procedures: int, seed: int = 1) -> list[dict]:
+    """n requests of one shape (1 imaging order, Patient, n_conditions Conditions, n_procedures Procedures) for n
+    different patients: the variant cycles through VARIANTS, the study, birth date and onset dates (a few days'
+    jitter that keeps each variant) are drawn at random, so no resource repeats from one request to the next."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        pid = f"p{i}"
+        pre = prefetch(n_conditions, n_procedures, VARIANTS[i % len(VARIANTS)], pid)
+        pre["patient"]["birthDate"] = (date(1935, 1, 1) + timedelta(days=rng.randrange(70 * 365))).isoformat()
+        for entry in pre["conditions"]["entry"]:
+            onset = date.fromisoformat(entry["resource"]["onsetDateTime"])
+            entry["resource"]["onsetDateTime"] = (onset - timedelta(days=rng.randrange(20))).isoformat()
+        order = service_request(f"sr-{pid}", rng.choice(list(STUDIES)), pid=pid)
+        out.append(hook_request(hook, [order], pre, pid=pid))
+    return out
 
 
 def mix() -> list[tuple[str, dict, int]]:

@@ -7,7 +7,6 @@ the reason when sekmet cannot be installed, except on CI (CI set), where that is
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,8 @@ from pathlib import Path
 
 import pytest
 import requests
+
+from bench.server import free_port
 
 SEKMET = "sekmet-fhir==0.1.1"
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,12 +67,6 @@ def install() -> Path:
         _unavailable(_install_failure[0])
     STAMP.touch()
     return exe
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start(workdir: Path):

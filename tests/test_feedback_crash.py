@@ -2,54 +2,25 @@
 of concurrent feedback posts; every feedback that got a 200 is in the database afterwards."""
 import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from datetime import datetime
-from pathlib import Path
 
 import requests
 from hook_requests import feedback_for, lbp_request
 
+from bench.server import gunicorn
 from cds_service.storage import Storage
 
-ROOT = Path(__file__).resolve().parent.parent
 CLIENTS = 8
 ACKS_BEFORE_KILL = 400
 TIME_LIMIT_S = 30
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until_up(base: str, proc: subprocess.Popen) -> None:
-    deadline = time.monotonic() + TIME_LIMIT_S
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "gunicorn exited during start-up"
-        try:
-            if requests.get(base + "/cds-services", timeout=1).status_code == 200:
-                return
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    raise AssertionError("gunicorn did not answer within the time limit")
-
-
 def test_every_acknowledged_feedback_survives_sigkill(tmp_path):
     url = f"sqlite:///{tmp_path}/cds.sqlite3"
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "DATABASE_URL": url}
-    with open(tmp_path / "server.log", "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "cds_service.cli", "serve", "--host", "127.0.0.1",
-                                 "--port", str(port), "--workers", "2"], cwd=ROOT, env=env, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        wait_until_up(base, proc)
+    with gunicorn(workers=2, env={"DATABASE_URL": url}) as service:
+        base, proc = service.url, service.proc
         hook = requests.post(base + "/cds-services/imaging-auc-select", json=lbp_request(), timeout=10)
         card = hook.json()["cards"][0]
         acked: list[str] = []
@@ -87,10 +58,6 @@ def test_every_acknowledged_feedback_survives_sigkill(tmp_path):
         for t in threads:
             t.join()
         proc.wait(timeout=10)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
 
     stored = {row["user_comment"] for row in Storage.open(url).export("feedback", datetime(2000, 1, 1),
                                                                          datetime(2100, 1, 1))}

@@ -3,53 +3,23 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
 import pytest
-import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from replay_support import FIXTURES, by_order, json_rows, replay
 
+from bench.server import free_port, gunicorn
 from fhir_mappings.dates import today_utc
-from replay_support import FIXTURES, ROOT, by_order, json_rows, replay
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
-def gunicorn_url(tmp_path_factory):
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('db') / 'audit.sqlite3'}"}
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", "2",
-                             "cds_service.wsgi:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}/cds-services"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(url, timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("gunicorn did not start: " + proc.stderr.read().decode()[-2000:])
-            time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
+def gunicorn_url():
+    with gunicorn(workers=2) as service:
+        yield service.url + "/cds-services"
 
 
 def test_same_orders_in_process_and_through_the_running_service(gunicorn_url):
@@ -143,6 +113,6 @@ def test_other_vendor_with_jwt_signing(tmp_path):
 
 
 def test_unreachable_service_is_a_clear_error():
-    proc = replay(str(FIXTURES / "synthetic"), "--url", f"http://127.0.0.1:{_free_port()}/cds-services")
+    proc = replay(str(FIXTURES / "synthetic"), "--url", f"http://127.0.0.1:{free_port()}/cds-services")
     assert proc.returncode == 2
     assert b"cannot read the discovery document" in proc.stderr
