@@ -125,9 +125,10 @@ VARIANTS = ("acute", "chronic", "failed-conservative", "red-flag:cauda-equina", 
             "red-flag:malignancy", "red-flag:prior-lumbar-surgery")
 
 
-def distinct_requests(hook: str, n: int, n_conditions: int, n_procedures: int, seed: int = 1) -> list[dict]:
-    """n requests of one shape (1 imaging order, Patient, n_conditions Conditions, n_procedures Procedures) for n
-    different patients: the variant cycles through VARIANTS, the study, birth date and onset dates (a few days'
+def distinct_requests(hook: str, n: int, n_conditions: int, n_procedures: int, n_orders: int = 1,
+                      seed: int = 1) -> list[dict]:
+    """n requests of one shape (n_orders imaging orders, Patient, n_conditions Conditions, n_procedures Procedures)
+    for n different patients: the variant cycles through VARIANTS, the study, birth date and onset dates (a few days'
     jitter that keeps each variant) are drawn at random, so no resource repeats from one request to the next."""
     rng = random.Random(seed)
     out = []
@@ -138,8 +139,8 @@ def distinct_requests(hook: str, n: int, n_conditions: int, n_procedures: int, s
         for entry in pre["conditions"]["entry"]:
             onset = date.fromisoformat(entry["resource"]["onsetDateTime"])
             entry["resource"]["onsetDateTime"] = (onset - timedelta(days=rng.randrange(20))).isoformat()
-        order = service_request(f"sr-{pid}", rng.choice(list(STUDIES)), pid=pid)
-        out.append(hook_request(hook, [order], pre, pid=pid))
+        orders = [service_request(f"sr{k}-{pid}", rng.choice(list(STUDIES)), pid=pid) for k in range(n_orders)]
+        out.append(hook_request(hook, orders, pre, pid=pid))
     return out
 
 
