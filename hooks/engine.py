@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from criteria import Criteria, CriteriaError, load_criteria
 from criteria.matcher import DEFAULT_WARN_CONFIDENCES
 from fhir_mappings.codes import CodeTables, code_tables
-from fhir_mappings.parsing import warm_models
+from fhir_mappings.parsing import warm_r4_validation
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class Engine:
     @classmethod
     def create(cls, options: EngineOptions | None = None) -> "Engine":
         options = options or EngineOptions()
-        warm_models()
+        warm_r4_validation()
         criteria = load_criteria(options.criteria_packs)
         return cls(criteria, tables_for(criteria), options)
 
