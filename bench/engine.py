@@ -18,7 +18,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.workload import TODAY, distinct_requests  # noqa: E402
-from fhir_mappings.parsing import clear_validation_cache  # noqa: E402
 from fhir_mappings.record import record_from_prefetch  # noqa: E402
 from hooks import order_sign  # noqa: E402
 from hooks.engine import Engine  # noqa: E402
@@ -27,8 +26,7 @@ PATIENTS = 2000
 
 
 def forget(engine: Engine) -> None:
-    """Empty every per-process memo (R4 validation answers, code lookups, assessments): a service just started."""
-    clear_validation_cache()
+    """Empty every per-process memo (code lookups, assessments): a service just started."""
     engine.tables._memo.clear()
     engine.assessments.clear()
 
