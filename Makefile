@@ -5,7 +5,7 @@ HOST   ?= 127.0.0.1
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench bench-engine bench-fhir bench-replay fuzz load docs clean
+.PHONY: run test bench bench-engine bench-r4 bench-fhir bench-replay fuzz load docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ bench: $(STAMP)
 
 bench-engine: $(STAMP)
 	$(BIN)/python bench/engine.py
+
+bench-r4: $(STAMP)
+	$(BIN)/python bench/r4_validation.py
 
 # long fuzz campaign (about 10,000 requests): same tests as in `make test`, more examples, random seeds
 fuzz: $(STAMP)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import statistics
 import subprocess
 import sys
-import time
+import timeit
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,22 +30,10 @@ print((t1 - t) * 1e3, (t2 - t1) * 1e3)
 """
 
 
-def per_call_us(fn, repeats: int = 7, min_time: float = 0.2) -> float:
-    loops = 1
-    while True:
-        t = time.perf_counter()
-        for _ in range(loops):
-            fn()
-        if time.perf_counter() - t >= min_time / repeats:
-            break
-        loops *= 2
-    samples = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        for _ in range(loops):
-            fn()
-        samples.append((time.perf_counter() - t) / loops)
-    return statistics.median(samples) * 1e6
+def per_call_us(fn, repeats: int = 7) -> float:
+    timer = timeit.Timer(fn)
+    loops, _ = timer.autorange()
+    return statistics.median(timer.repeat(repeats, loops)) / loops * 1e6
 
 
 def main() -> None:

@@ -46,13 +46,14 @@ def model_problem(resource: dict) -> str | None:
         more = len(exc.errors()) - 1
         return f"{path}: {err['msg']}" + (f" (and {more} more)" if more else "")
     except (AttributeError, KeyError, TypeError):  # fhir_core uses some values before checking their type
-        return "(resource): the R4B models cannot read it (a value of the wrong type, or a contained resource " \
-               "of no FHIR resource type)"
+        return ("(resource): the R4B models cannot read it (a value of the wrong type, or a contained resource "
+                "of no FHIR resource type)")
     return None
 
 
 @lru_cache(maxsize=1)
 def fast_validator() -> jsonschema_rs.Validator:
+    """The schema check, compiled once (formats on: dates are checked as calendar dates)."""
     return jsonschema_rs.validator_for(r4_schema(MODELS), validate_formats=True)
 
 

@@ -15,10 +15,10 @@ import types
 import typing
 
 from annotated_types import GroupedMetadata
-from pydantic import AnyUrl, Base64Bytes
 from fhir_core.constraints import FHIR_TYPES_MAPS
 from fhir_core.fhirabstractmodel import FHIRAbstractModel
 from fhir_core.types import FhirBase, FhirElementOrResourceBase
+from pydantic import AnyUrl, Base64Bytes
 from pydantic._internal._validators import import_string
 
 # Resource types a contained resource may have and still pass the fast check (any other: the models decide). Each
@@ -75,7 +75,7 @@ PRIMITIVES: dict[str, tuple[type, dict, dict]] = {
     "integer": (int, INT32, {"type": "integer", "minimum": INT32["ge"], "maximum": INT32["le"]}),
     "unsignedInt": (int, {**INT32, "ge": 0}, {"type": "integer", "minimum": 0, "maximum": INT32["le"]}),
     "positiveInt": (int, {**INT32, "ge": 1}, {"type": "integer", "minimum": 1, "maximum": INT32["le"]}),
-    # a JSON number's str() always matches; JSON Schema numbers exclude booleans and strings
+    # str() of any finite int or float matches; the schema's numbers exclude booleans, strings, NaN and infinities
     "decimal": (decimal.Decimal, {"pattern": r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$"},
                 {"type": "number"}),
     "date": (datetime.date, {"pattern": f"{YEAR}(-{MONTH}(-{DAY})?)?"},
@@ -88,16 +88,19 @@ PRIMITIVES: dict[str, tuple[type, dict, dict]] = {
     # decoded by base64.b64decode, which accepts canonical base64 (and more)
     "base64Binary": (Base64Bytes, {}, {"type": "string", "pattern": BASE64}),
     # an absolute URL pydantic's AnyUrl parses, or what fhir_core lets through as a relative one: a first path
-    # segment of [A-Za-z0-9.#-] ending at "/", "?" or the end
+    # segment of [A-Za-z0-9.#-] ending at "/", "?" or the end. (With pydantic 2.14 fhir_core validates the str
+    # branch of the union and takes any string; the schema does not count on that.)
     "url": (typing.Union[AnyUrl, str], {"path_pattern": r"^/(?P<resourceType>[^\s?/]+)(/[^\s?/]+)*"},
             {"type": "string", "anyOf": [{"pattern": "^/?[A-Za-z0-9.#-]+([/?]|$)"}, {"pattern": ABSOLUTE_URL}]}),
     # uuid (pydantic's UUID4, no fhir_core marker): not translated (false)
 }
 
 
-def r4_schema(resource_types: typing.Iterable[str]) -> dict:
-    """One schema for a resource of any of `resource_types` (dispatched on resourceType)."""
-    return _Generator().document(tuple(resource_types))
+def r4_schema(models: typing.Mapping[str, type[FHIRAbstractModel]]) -> dict:
+    """One schema for a resource of any of `models` (resourceType -> model class), dispatched on resourceType."""
+    generator = _Generator()
+    root = generator.dispatch(models)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **root, "$defs": generator.defs}
 
 
 def marker_rule(marker: object) -> dict:
@@ -128,28 +131,28 @@ def primitive_schema(base: object, marker: object) -> dict | bool:
 class _Generator:
     def __init__(self) -> None:
         self.defs: dict[str, dict | bool] = {}
+        self.names: dict[type, str] = {}
 
-    def document(self, resource_types: tuple[str, ...]) -> dict:
-        root = self.dispatch(resource_types, prefix=_version_prefix())
-        return {"$schema": "https://json-schema.org/draft/2020-12/schema", **root, "$defs": self.defs}
-
-    def dispatch(self, resource_types: tuple[str, ...], prefix: str) -> dict:
-        """A resource of one of `resource_types`, chosen by its resourceType as the models choose it."""
-        branches = [{"if": {"properties": {"resourceType": {"const": t}}},
-                     "then": self.ref(import_string(FHIR_TYPES_MAPS[f"{prefix}{t}Type"]))} for t in resource_types]
+    def dispatch(self, models: typing.Mapping[str, type[FHIRAbstractModel]]) -> dict:
+        """A resource of one of `models`, chosen by its resourceType."""
+        branches = [{"if": {"properties": {"resourceType": {"const": rtype}}}, "then": self.ref(klass)}
+                    for rtype, klass in models.items()]
         return {"type": "object", "required": ["resourceType"],
-                "properties": {"resourceType": {"enum": list(resource_types)}}, "allOf": branches}
+                "properties": {"resourceType": {"enum": list(models)}}, "allOf": branches}
 
     def ref(self, klass: type[FHIRAbstractModel]) -> dict:
-        name = klass.__name__
-        if name not in self.defs:
+        name = self.names.get(klass)
+        if name is None:
+            name = klass.__name__ if klass.__name__ not in self.defs else f"{klass.__module__}.{klass.__name__}"
+            self.names[klass] = name
             self.defs[name] = False            # placeholder while building: recursion refers to it by name
             self.defs[name] = self.model(klass)
         return {"$ref": f"#/$defs/{name}"}
 
     def model(self, klass: type[FHIRAbstractModel]) -> dict | bool:
         decorators = klass.__pydantic_decorators__
-        validators = set(decorators.model_validators) | set(decorators.field_validators)
+        validators = {*decorators.model_validators, *decorators.field_validators, *decorators.validators,
+                      *decorators.root_validators}
         if not validators <= KNOWN_VALIDATORS:
             return False
         properties: dict[str, dict | bool] = {}
@@ -207,15 +210,11 @@ class _Generator:
         if annotation is str:
             return {"type": "string"}
         if isinstance(annotation, type) and issubclass(annotation, FhirElementOrResourceBase):
-            if annotation.get_model_klass().__name__ == "Resource":
-                return self.dispatch(CONTAINED_TYPES, prefix=annotation._prefix)
+            if annotation.get_model_klass().__name__ == "Resource":   # resolved as fhir_core resolves it
+                return self.dispatch({t: import_string(FHIR_TYPES_MAPS[f"{annotation._prefix}{t}Type"])
+                                      for t in CONTAINED_TYPES})
             return False                         # "any Element": not checked here
         if isinstance(annotation, type) and issubclass(annotation, FhirBase):
             return self.ref(annotation.get_model_klass())
         return False
 
-
-def _version_prefix() -> str:
-    """The key prefix under which fhir_core registered the R4B types (the models look contained types up there)."""
-    from fhir.resources.R4B import fhirtypes
-    return fhirtypes.ResourceType._prefix

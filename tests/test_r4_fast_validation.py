@@ -89,7 +89,8 @@ TRICKY = [  # leaf values: right and wrong dates, times, codes, ids, whitespace,
     "http://example.org/x", "https://a.b-c.d/p?q=1", "http://1.2.3.999/", "http://a:99999/", "http://xn--zz/",
     "Binary/f006", "/Patient/1", "//x", "a%b", "é/x", "a b/c", "mailto:a@b", "aGVsbG8=", "aGVsbG8", "YQ", "Y===",
     "a b=",
-    0, -1, 1, 1.0, 1.5, -0.0, 1e20, 2**31 - 1, 2**31, -2**31, -2**31 - 1, True, False, None,
+    0, -1, 1, 1.0, 1.5, -0.0, 1e20, float("nan"), float("inf"), 2**31 - 1, 2**31, -2**31, -2**31 - 1, True, False,
+    None,
     [], {}, [None], ["x"], {"x": 1}, {"extension": []}, {"id": "x"},
 ]
 CHOICES = {  # a valid member of each choice group [x] in the seeds, to add as a second choice
