@@ -155,7 +155,7 @@ class CodeTables:
         return hits
 
     def _lookup_findings(self, system_uri: str, code: str) -> tuple[CodeEntry, ...]:
-        system = self.system_name(system_uri)
+        system = self.system_names.get(system_uri)
         if not system or not code:
             return ()
         norm = normalise(system, code)
