@@ -110,6 +110,8 @@ class Variant:
     when_concepts: tuple[str, ...] = field(init=False, repr=False)  # the concepts `when` looks at
     supporting: tuple[str, ...] = field(init=False, repr=False)     # those that, documented, support a match
     rates_some_study_appropriate: bool = field(init=False, repr=False)
+    # how people see it named: 'variant 3', or its id where the ACR number is not confirmed
+    label: str = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         when_concepts = tuple(dict.fromkeys(concepts_of(self.when)))
@@ -119,11 +121,7 @@ class Variant:
         object.__setattr__(self, "supporting", tuple(dict.fromkeys(supporting_concepts(self.when))))
         object.__setattr__(self, "rates_some_study_appropriate",
                            any(cell.category.is_appropriate for cell in self.cells.values()))
-
-    @property
-    def label(self) -> str:
-        """How the variant is named to people: 'variant 3', or its id where the ACR number is not confirmed."""
-        return f"variant {self.number}" if self.number else self.id
+        object.__setattr__(self, "label", f"variant {self.number}" if self.number else self.id)
 
     def cell(self, procedure_id: str) -> Cell:
         return self.cells.get(procedure_id, UNKNOWN_CELL)
@@ -169,6 +167,7 @@ class Route:
     """How an ordered procedure is asked about: in which topics, as which of their procedures."""
     topics: tuple[tuple[Topic, str], ...]  # (topic, the topic's procedure the ordered one counts as)
     concepts: tuple[str, ...]              # every concept the variants rating it there look at
+    red_flags: tuple[str, ...]             # the red-flag concepts those topics look at, sorted
 
 
 @dataclass(frozen=True)
@@ -179,10 +178,6 @@ class Criteria:
     sources: dict[str, dict]
     region_groups: dict[str, tuple[str, ...]]
     packs: tuple[PackInfo, ...]
-
-    @cached_property
-    def red_flags(self) -> frozenset[str]:
-        return frozenset(k for k, spec in self.concepts.items() if spec.get("red_flag"))
 
     def concept_display(self, concept: str) -> str:
         return self._displays.get(concept, concept)
@@ -213,5 +208,6 @@ class Criteria:
             resolved = ((topic, self.resolve(topic, procedure)) for topic in self.topics.values())
             topics = tuple((topic, pid) for topic, pid in resolved if pid is not None)
             concepts = {c: None for topic, pid in topics for v in topic.variants_rating[pid] for c in v.concepts}
-            routes[procedure.id] = Route(topics, tuple(concepts))
+            red_flags = {c for topic, _ in topics for c in topic.concepts if self.concepts[c].get("red_flag")}
+            routes[procedure.id] = Route(topics, tuple(concepts), tuple(sorted(red_flags)))
         return routes

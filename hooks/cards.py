@@ -47,8 +47,7 @@ def _facts_section(engine: Engine, r: OrderRating) -> list[str]:
     lines = ["**Facts from the record that led here**", ""]
     for concept, ev in r.evidence_used():
         lines.append(f"- {engine.criteria.concept_display(concept)}: {ev.describe()}")
-    red_flags = engine.criteria.red_flags & frozenset().union(*(t.concepts for t in a.topics))
-    absent = [k for k in sorted(red_flags) if facts.state(k) is False]
+    absent = [k for k in engine.criteria.route(a.procedure.id).red_flags if facts.state(k) is False]
     if absent:
         names = ", ".join(engine.criteria.concept_display(k).lower() for k in absent)
         lines.append(f"- Not documented in the record read: {names}")
