@@ -84,11 +84,6 @@ def load_criteria(extra_packs: tuple[str, ...] = ()) -> Criteria:
             _apply_overrides(topics, _read(path, "overridesFile")["overrides"], manifest["name"], path)
     criteria = Criteria(procedures, concepts, topics, sources, region_groups, tuple(packs))
     _check_references(criteria, origin)
-    by_proc: dict[str, list[str]] = {}
-    for topic in topics.values():
-        for pid in topic.procedures:
-            by_proc.setdefault(pid, []).append(topic.id)
-    criteria.topics_by_procedure.update({k: tuple(v) for k, v in by_proc.items()})
     return criteria
 
 

@@ -14,17 +14,19 @@ Rules (all data-independent):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import Callable, Literal, NamedTuple
 
-from criteria.expressions import evaluate
+from criteria.expressions import FALSE, LEVEL, TRUE, UNKNOWN
 from criteria.model import Category, Cell, Criteria, Procedure, Topic, Variant
 
 Outcome = Literal["not-appropriate", "appropriate", "unknown", "no-criteria-apply"]
 DEFAULT_WARN_CONFIDENCES = frozenset({"confirmed", "secondary", "inferred"})
 
 
-@dataclass(frozen=True, slots=True)
-class Considered:
+# Considered, Alternative and OtherVariant are tuples, not dataclasses: several are built for every order rated,
+# and a frozen dataclass costs twice as much to build
+
+class Considered(NamedTuple):
     topic: Topic
     variant: Variant
     procedure_id: str            # the topic's procedure the order resolved to
@@ -34,16 +36,14 @@ class Considered:
     cell: Cell
 
 
-@dataclass(frozen=True, slots=True)
-class Alternative:
+class Alternative(NamedTuple):
     procedure: Procedure
     category: Category           # worst category across the considered variants
     rating: int | None           # lowest known numeric rating across them
     cells: tuple[Cell, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class OtherVariant:
+class OtherVariant(NamedTuple):
     """A variant that does not fit now but would rate the order differently: 'what would change the answer'."""
     topic: Topic
     variant: Variant
@@ -67,18 +67,6 @@ class Assessment:
         return self.outcome == "not-appropriate"
 
 
-def resolve(criteria: Criteria, topic: Topic, ordered: Procedure) -> str | None:
-    """The topic's procedure that an ordered procedure counts as (exact, or an area-of-interest procedure)."""
-    if ordered.id in topic.procedures:
-        return ordered.id
-    for pid in topic.procedures:
-        p = criteria.procedures[pid]
-        if (p.modality == ordered.modality and p.contrast == ordered.contrast
-                and ordered.region in criteria.region_groups.get(p.region, ())):
-            return pid
-    return None
-
-
 def concretize(criteria: Criteria, procedure: Procedure, region: str) -> Procedure:
     """An area-of-interest procedure made concrete for the ordered region, when the catalogue has it."""
     if region not in criteria.region_groups.get(procedure.region, ()):
@@ -92,21 +80,20 @@ def concretize(criteria: Criteria, procedure: Procedure, region: str) -> Procedu
 def assess(criteria: Criteria, procedure_id: str, state: Callable[[str], bool | None], *,
            warn_confidences: frozenset[str] = DEFAULT_WARN_CONFIDENCES) -> Assessment:
     ordered = criteria.procedures[procedure_id]
+    route = criteria.route(procedure_id)
+    levels = {concept: LEVEL[state(concept)] for concept in route.concepts}
     topics, candidates, ruled_out = [], [], []
-    for topic in criteria.topics.values():
-        pid = resolve(criteria, topic, ordered)
-        if pid is None:
-            continue
+    for topic, pid in route.topics:
         topics.append(topic)
-        for variant in topic.variants:
-            if not variant.rates(pid):
-                continue  # e.g. a treatment variant, for an imaging order
-            ev = evaluate(variant.when, state)
-            if ev.value is False or any(state(c) is not True for c in variant.requires):
+        for variant in topic.variants_rating[pid]:  # not e.g. a treatment variant, for an imaging order
+            level = variant.test(levels)
+            if level == FALSE or any(levels[c] != TRUE for c in variant.requires):
                 ruled_out.append(OtherVariant(topic, variant, variant.cell(pid), None))
                 continue
-            candidates.append(Considered(topic, variant, pid, "matched" if ev.value else "possible",
-                                         ev.true, ev.unknown, variant.cell(pid)))
+            candidates.append(Considered(topic, variant, pid, "matched" if level == TRUE else "possible",
+                                         frozenset(c for c in variant.supporting if levels[c] == TRUE),
+                                         frozenset(c for c in variant.when_concepts if levels[c] == UNKNOWN),
+                                         variant.cell(pid)))
     displaced_by = {d: c.variant.id for c in candidates if c.status == "matched" for d in c.variant.displaces}
     considered = [c for c in candidates if c.variant.id not in displaced_by]
     considered.sort(key=lambda c: c.status != "matched")
@@ -116,8 +103,8 @@ def assess(criteria: Criteria, procedure_id: str, state: Callable[[str], bool | 
     outcome, category = _outcome(considered, warn_confidences)
     alternatives, no_imaging = (), ()
     if outcome == "not-appropriate":
-        no_imaging = tuple(c.variant.id for c in considered if not _rates_anything_appropriate(c))
-        alternatives = _alternatives(criteria, ordered, [c for c in considered if _rates_anything_appropriate(c)])
+        no_imaging = tuple(c.variant.id for c in considered if not c.variant.rates_some_study_appropriate)
+        alternatives = _alternatives(criteria, ordered, [c for c in considered if c.variant.rates_some_study_appropriate])
     others = tuple(o for o in ruled_out
                    if o.cell.category.rank is not None and o.cell.category.rank != category.rank
                    and o.cell.category.is_appropriate != category.is_appropriate)
@@ -137,10 +124,6 @@ def _outcome(considered: list[Considered], warn_confidences: frozenset[str]) -> 
         pool = matched_ok or cats
         return "appropriate", max(pool, key=lambda cat: cat.rank)
     return "unknown", Category.UNKNOWN
-
-
-def _rates_anything_appropriate(c: Considered) -> bool:
-    return any(cell.category.is_appropriate for cell in c.variant.cells.values())
 
 
 def _alternatives(criteria: Criteria, ordered: Procedure, considered: list[Considered]) -> tuple[Alternative, ...]:
@@ -165,7 +148,7 @@ def _alternatives(criteria: Criteria, ordered: Procedure, considered: list[Consi
             continue
         cells = []
         for c in considered:
-            pid = resolve(criteria, c.topic, proc)
+            pid = criteria.resolve(c.topic, proc)
             if pid is None or not c.variant.rates(pid):
                 break
             cells.append(c.variant.cell(pid))

@@ -108,14 +108,15 @@ class CodeTables:
         findings = tables["findings"]
         self.concepts: dict[str, dict] = findings["concepts"]
         self.derived: dict = findings["derived"]
-        self._findings: dict[tuple[str, str], list[CodeEntry]] = {}
+        self._findings: dict[tuple[str, str], tuple[CodeEntry, ...]] = {}
         for concept, spec in self.concepts.items():
             default_in = frozenset(spec["in"])
             for c in spec["codes"]:
                 code = c.get("code") or c["prefix"]
                 entry = CodeEntry(concept, c["system"], code, c["display"],
                                   frozenset(c.get("in", default_in)), c.get("implies"))
-                self._findings.setdefault((c["system"], normalise(c["system"], code)), []).append(entry)
+                key = (c["system"], normalise(c["system"], code))
+                self._findings[key] = (*self._findings.get(key, ()), entry)
         # concept -> record parts that must be read to call it absent (never_absent concepts: none suffice)
         self.absence_sources = {k: frozenset(v["record_sources"]) for k, v in self.concepts.items()
                                 if not v.get("never_absent")}
@@ -142,28 +143,28 @@ class CodeTables:
         return self.system_names.get(uri) if isinstance(uri, str) else None
 
     def findings_for(self, system_uri: str | None, code: str | None) -> tuple[CodeEntry, ...]:
+        key = (system_uri, code)
         try:
-            return self._memo[(system_uri, code)]
-        except KeyError:
-            pass
+            hits = self._memo.get(key)  # not [key]: a KeyError for every code not seen before costs more
         except TypeError:  # unhashable, so not a string
             return ()
-        hits = self._lookup_findings(system_uri, code) if isinstance(system_uri, str) and isinstance(code, str) else ()
-        if len(self._memo) < LOOKUP_MEMO_SIZE:
-            self._memo[(system_uri, code)] = hits
+        if hits is None:
+            hits = self._lookup_findings(system_uri, code) if isinstance(system_uri, str) and isinstance(code, str) else ()
+            if len(self._memo) < LOOKUP_MEMO_SIZE:
+                self._memo[key] = hits
         return hits
 
     def _lookup_findings(self, system_uri: str, code: str) -> tuple[CodeEntry, ...]:
-        system = self.system_name(system_uri)
+        system = self.system_names.get(system_uri)
         if not system or not code:
             return ()
         norm = normalise(system, code)
         if system not in self.prefix_systems:
-            return tuple(self._findings.get((system, norm), ()))
-        hits: list[CodeEntry] = []
+            return self._findings.get((system, norm), ())
+        hits: tuple[CodeEntry, ...] = ()
         for n in range(1, len(norm) + 1):
             hits += self._findings.get((system, norm[:n]), ())
-        return tuple(hits)
+        return hits
 
     def procedure_for(self, system_uri: str | None, code: str | None) -> ProcedureCode | None:
         system = self.system_name(system_uri)

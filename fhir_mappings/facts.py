@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from fhir_mappings.codes import CodeEntry, CodeTables
 from fhir_mappings.dates import add_years, age_years, fhir_date, period_bounds
@@ -22,8 +23,7 @@ PROCEDURE_DONE = {"completed", "in-progress"}
 MEDICATION_TAKEN = {"active", "completed", "intended", "on-hold"}
 
 
-@dataclass(frozen=True, slots=True)
-class Evidence:
+class Evidence(NamedTuple):  # a tuple, not a dataclass: several are built for every order rated (hot path)
     concept: str
     source: str                 # reason | condition | procedure | medication | patient
     display: str
@@ -36,10 +36,12 @@ class Evidence:
         when = f", {self.date.isoformat()}" if self.date else ""
         if not self.code:  # derived from other facts (durations, courses, age)
             return f"{self.display}{when}"
-        where = {"reason": "order reason", "condition": "Condition", "procedure": "Procedure",
-                 "medication": "medication", "patient": "Patient"}[self.source]
         coded = f" ({self.system.upper()} {self.code})" if self.system else ""
-        return f"{where}: {self.display}{coded}{when}"
+        return f"{_SOURCE_NAMES[self.source]}: {self.display}{coded}{when}"
+
+
+_SOURCE_NAMES = {"reason": "order reason", "condition": "Condition", "procedure": "Procedure",
+                 "medication": "medication", "patient": "Patient"}
 
 
 @dataclass
@@ -114,9 +116,11 @@ def build_facts(tables: CodeTables, order: dict, record: PatientRecord, today: d
     birth = _read_patient(facts, patient)
 
     for cond in record.resources["condition"]:
-        _read_condition(facts, cond, id(cond) in reason_refs, birth, onsets, implied)
+        hits = _coded_entries(tables, cond.get("code"), "condition")
+        if hits or reason_refs:  # a Condition the order names as its reason may hold reason-only codes
+            _read_condition(facts, cond, hits, id(cond) in reason_refs, birth, onsets, implied)
     for cond in _contained_reason_conditions(order, reason_refs):
-        _read_condition(facts, cond, True, birth, onsets, implied)
+        _read_condition(facts, cond, _coded_entries(tables, cond.get("code"), "condition"), True, birth, onsets, implied)
 
     therapy = _read_procedures(facts, record.resources["procedure"])
     steroid_spans = _read_medications(facts, record.resources["medication"])
@@ -149,17 +153,24 @@ def _text(value: object) -> str:
 
 
 def _contained_reason_conditions(order: dict, reason_refs: set[int]) -> list[dict]:
+    if not reason_refs:
+        return []
     return [c for c in dicts(order.get("contained")) if id(c) in reason_refs and c.get("resourceType") == "Condition"]
 
 
 def _coded_entries(tables: CodeTables, concept_field: object, source: str) -> list[tuple[CodeEntry, dict]]:
+    """(entry, coding) for each coding of a CodeableConcept that maps to a concept `source` may establish.
+
+    Every Condition and Procedure of the record goes through here, most of them unrelated history: kept lean.
+    """
     codings = concept_field.get("coding") if isinstance(concept_field, dict) else None
     hits = []
-    for c in codings if isinstance(codings, list) else ():
-        if isinstance(c, dict):
-            found = tables.findings_for(c.get("system"), c.get("code"))
-            if found:
-                hits += [(e, c) for e in found if source in e.in_]
+    if isinstance(codings, list):
+        for c in codings:
+            if isinstance(c, dict):
+                for entry in tables.findings_for(c.get("system"), c.get("code")):
+                    if source in entry.in_:
+                        hits.append((entry, c))
     return hits
 
 
@@ -206,11 +217,11 @@ def _read_patient(facts: Facts, patient: dict | None) -> date | None:
     return birth
 
 
-def _read_condition(facts: Facts, cond: dict, as_reason: bool, birth: date | None,
-                    onsets: dict[str, list[date]], implied: dict[str, set[str]]) -> None:
-    hits = _coded_entries(facts.tables, cond.get("code"), "condition")
+def _read_condition(facts: Facts, cond: dict, hits: list[tuple[CodeEntry, dict]], as_reason: bool,
+                    birth: date | None, onsets: dict[str, list[date]], implied: dict[str, set[str]]) -> None:
+    """`hits`: the condition's codes as a problem-list entry; a reason for the order may establish more."""
     if as_reason:
-        hits += _coded_entries(facts.tables, cond.get("code"), "reason")
+        hits = hits + _coded_entries(facts.tables, cond.get("code"), "reason")
     if not hits or _unreadable(facts, cond, hits):
         return
     if _status_code(cond.get("verificationStatus")) in EXCLUDED_VERIFICATION:

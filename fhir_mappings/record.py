@@ -33,8 +33,8 @@ class PatientRecord:
 
     @property
     def parts_read(self) -> set[str]:
-        return {part for part in PART_TYPES
-                if all(k in self.keys_read for k, p in PREFETCH_PARTS.items() if p == part)}
+        unread = {part for key, part in PREFETCH_PARTS.items() if key not in self.keys_read}
+        return {part for part in PART_TYPES if part not in unread}
 
     def missing_keys(self) -> list[str]:
         return [k for k in PREFETCH_PARTS if k not in self.keys_read]

@@ -1,11 +1,10 @@
 """Card builders: a warning for usually-not-appropriate orders, optional info cards otherwise."""
 from __future__ import annotations
 
-import uuid
-
 from criteria.matcher import Alternative, Assessment, Considered
 from criteria.model import Category, Cell, Procedure, Topic, rrl_text
 from hooks.engine import Engine
+from hooks.ids import random_uuid
 from hooks.pama import rated_resource
 from hooks.rating import OrderRating
 
@@ -20,10 +19,6 @@ OVERRIDE_REASONS = [
     ("patient-contraindication", "Patient cannot have the suggested study (e.g. MRI contraindicated)"),
     ("clinical-judgement", "Clinical judgement: this guidance does not apply to this patient"),
 ]
-
-
-def _uuid() -> str:
-    return str(uuid.uuid4())
 
 
 def _clip(text: str, limit: int = SUMMARY_LIMIT) -> str:
@@ -52,8 +47,7 @@ def _facts_section(engine: Engine, r: OrderRating) -> list[str]:
     lines = ["**Facts from the record that led here**", ""]
     for concept, ev in r.evidence_used():
         lines.append(f"- {engine.criteria.concept_display(concept)}: {ev.describe()}")
-    in_topics = frozenset().union(*(t.concepts for t in a.topics))
-    absent = [k for k in sorted(in_topics) if engine.criteria.concepts[k].get("red_flag") and facts.state(k) is False]
+    absent = [k for k in engine.criteria.route(a.procedure.id).red_flags if facts.state(k) is False]
     if absent:
         names = ", ".join(engine.criteria.concept_display(k).lower() for k in absent)
         lines.append(f"- Not documented in the record read: {names}")
@@ -149,7 +143,7 @@ def warning_card(engine: Engine, r: OrderRating) -> dict:
         detail += ["**Not read from the record**", ""] + [f"- {n}" for n in facts.notes] + [""]
     detail.append(_provenance(engine, r))
     card = {
-        "uuid": _uuid(),
+        "uuid": random_uuid(),
         "summary": _summary(a),
         "indicator": "warning",
         "detail": "\n".join(detail).strip(),
@@ -176,7 +170,7 @@ def _suggestions(engine: Engine, r: OrderRating) -> list[dict]:
             out.append(s)
     cancel = None
     if a.no_imaging or not out:
-        cancel = {"label": "Cancel this imaging order", "uuid": _uuid(), "actions": [{
+        cancel = {"label": "Cancel this imaging order", "uuid": random_uuid(), "actions": [{
             "type": "delete", "description": "Remove the draft imaging order: no imaging is recommended now",
             "resourceId": r.order.reference}]}
     matched = [c for c in a.considered if c.status == "matched"]
@@ -195,9 +189,9 @@ def _alternative_suggestion(engine: Engine, r: OrderRating, alt: Alternative, or
     order = {**r.order.resource, "code": {"coding": [{"system": engine.tables.canonical[code.system],
                                                       "code": code.code, "display": code.display}],
                                           "text": alt.procedure.name}}
-    resource = rated_resource(order, "appropriate", f"urn:uuid:{uuid.uuid4()}", engine.options.qcdsm_id,
+    resource = rated_resource(order, "appropriate", f"urn:uuid:{random_uuid()}", engine.options.qcdsm_id,
                               alt.category, r.assessment.topics[0].url)
-    return {"label": f"Change to {alt.procedure.name}", "uuid": _uuid(), "actions": [{
+    return {"label": f"Change to {alt.procedure.name}", "uuid": random_uuid(), "actions": [{
         "type": "update",
         "description": f"Replace the draft order with {alt.procedure.name} ({alt.category.label.lower()} here)",
         "resource": resource}]}
@@ -214,5 +208,5 @@ def info_card(engine: Engine, r: OrderRating) -> dict | None:
     else:
         summary = f"{name}: not enough information in the record to rate this order (ACR)."
     lines = _considered_section(engine, r, "the rating uses every one of them") + _facts_section(engine, r)
-    return {"uuid": _uuid(), "summary": _clip(summary), "indicator": "info", "detail": "\n".join(lines).strip(),
+    return {"uuid": random_uuid(), "summary": _clip(summary), "indicator": "info", "detail": "\n".join(lines).strip(),
             "source": _source(a.topics)}

@@ -1,8 +1,6 @@
 """The Argonaut 'CDS Hooks for PAMA' rating extensions on a ServiceRequest, and the system action carrying them."""
 from __future__ import annotations
 
-import orjson
-
 from criteria.model import Category
 from fhir_mappings.wire import codings, dicts
 
@@ -20,8 +18,11 @@ INPUT_ALIASES = {"no-guidelines-apply": "no-criteria-apply"}
 
 def rated_resource(order: dict, rating: str, consult_id: str, qcdsm_id: str,
                    category: Category | None = None, auc_url: str | None = None) -> dict:
-    """A copy of the order with our rating extensions in place of any earlier PAMA extensions."""
-    resource = orjson.loads(orjson.dumps(order))  # a deep copy; request JSON round-trips exactly, and fast
+    """A copy of the order with our rating extensions in place of any earlier PAMA extensions.
+
+    Only the top level is copied: the rest is shared with the request, which nothing changes once it is read.
+    """
+    resource = dict(order)
     kept = [e for e in resource.get("extension") or [] if isinstance(e, dict) and e.get("url") not in PAMA_EXTENSIONS]
     codings = [{"system": RATING_SYSTEM, "code": rating}]
     if category is not None and category is not Category.UNKNOWN:

@@ -1,7 +1,6 @@
 """Rate one draft ServiceRequest: the ordered study, the facts, the ACR assessment."""
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import date
 
@@ -13,6 +12,7 @@ from fhir_mappings.parsing import r4_problem
 from fhir_mappings.record import PatientRecord
 from hooks import HookInputError
 from hooks.engine import Engine
+from hooks.ids import random_uuid
 
 
 @dataclass(frozen=True)
@@ -48,15 +48,14 @@ ASSESSMENT_MEMO_SIZE = 10_000
 
 
 def assess_order(engine: Engine, procedure_id: str, facts: Facts) -> Assessment:
-    """The matcher's answer, remembered per (procedure, state of every criteria concept): it reads nothing else,
-    and its Assessment is immutable, so records that agree on those states share one answer."""
-    concepts = engine.criteria.concept_ids  # fixed order: the memo key
+    """The matcher's answer, remembered per (procedure, states of the concepts its variants look at): it reads
+    nothing else, and its Assessment is immutable, so records that agree on those states share one answer."""
+    concepts = engine.criteria.route(procedure_id).concepts  # fixed order: the memo key
     states = tuple(map(facts.state, concepts))
     key = (procedure_id, states)
     hit = engine.assessments.get(key)
     if hit is None:
-        known = dict(zip(concepts, states))
-        hit = assess(engine.criteria, procedure_id, lambda c: known[c] if c in known else facts.state(c),
+        hit = assess(engine.criteria, procedure_id, dict(zip(concepts, states)).__getitem__,
                      warn_confidences=engine.options.warn_confidences)
         if len(engine.assessments) < ASSESSMENT_MEMO_SIZE:
             engine.assessments[key] = hit
@@ -68,7 +67,7 @@ def rate(engine: Engine, order: DraftOrder, record: PatientRecord, today: date) 
     study = ordered_study(engine.tables, order.resource)
     if not study.imaging:
         return None
-    consult = f"urn:uuid:{uuid.uuid4()}"
+    consult = f"urn:uuid:{random_uuid()}"
     if study.code is None or study.code.procedure not in engine.criteria.procedures:
         return OrderRating(order, study, "no-criteria-apply", consult)
     facts = build_facts(engine.tables, order.resource, record, today, engine.options.elderly_age)
