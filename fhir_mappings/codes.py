@@ -121,7 +121,8 @@ class CodeTables:
         self.absence_sources = {k: frozenset(v["record_sources"]) for k, v in self.concepts.items()
                                 if not v.get("never_absent")}
         self.duration_concepts = tuple(k for k, v in self.concepts.items() if v.get("duration"))
-        self._memo: dict[tuple[str, str], tuple[CodeEntry, ...]] = {}
+        # (system URI, code) -> findings_for's answer, for the codes seen so far (read directly by the facts scan)
+        self.remembered: dict[tuple[str, str], tuple[CodeEntry, ...]] = {}
 
         procs = tables["procedure_codes"]
         self._procedures: dict[tuple[str, str], ProcedureCode] = {}
@@ -145,13 +146,13 @@ class CodeTables:
     def findings_for(self, system_uri: str | None, code: str | None) -> tuple[CodeEntry, ...]:
         key = (system_uri, code)
         try:
-            hits = self._memo.get(key)  # not [key]: a KeyError for every code not seen before costs more
+            hits = self.remembered.get(key)  # not [key]: a KeyError for every code not seen before costs more
         except TypeError:  # unhashable, so not a string
             return ()
         if hits is None:
             hits = self._lookup_findings(system_uri, code) if isinstance(system_uri, str) and isinstance(code, str) else ()
-            if len(self._memo) < LOOKUP_MEMO_SIZE:
-                self._memo[key] = hits
+            if len(self.remembered) < LOOKUP_MEMO_SIZE:
+                self.remembered[key] = hits
         return hits
 
     def _lookup_findings(self, system_uri: str, code: str) -> tuple[CodeEntry, ...]:

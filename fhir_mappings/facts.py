@@ -115,10 +115,9 @@ def build_facts(tables: CodeTables, order: dict, record: PatientRecord, today: d
     patient = record.resources["patient"][0] if record.resources["patient"] else None
     birth = _read_patient(facts, patient)
 
-    for cond in record.resources["condition"]:
-        hits = _coded_entries(tables, cond.get("code"), "condition")
-        if hits or reason_refs:  # a Condition the order names as its reason may hold reason-only codes
-            _read_condition(facts, cond, hits, id(cond) in reason_refs, birth, onsets, implied)
+    # a Condition the order names as its reason may hold reason-only codes: read whatever its problem-list codes
+    for cond, hits in _coded(tables, record.resources["condition"], "condition", also=reason_refs):
+        _read_condition(facts, cond, hits, id(cond) in reason_refs, birth, onsets, implied)
     for cond in _contained_reason_conditions(order, reason_refs):
         _read_condition(facts, cond, _coded_entries(tables, cond.get("code"), "condition"), True, birth, onsets, implied)
 
@@ -158,20 +157,46 @@ def _contained_reason_conditions(order: dict, reason_refs: set[int]) -> list[dic
     return [c for c in dicts(order.get("contained")) if id(c) in reason_refs and c.get("resourceType") == "Condition"]
 
 
-def _coded_entries(tables: CodeTables, concept_field: object, source: str) -> list[tuple[CodeEntry, dict]]:
-    """(entry, coding) for each coding of a CodeableConcept that maps to a concept `source` may establish.
+def _coded(tables: CodeTables, resources: list[dict], source: str, field: str = "code",
+           also: set[int] = frozenset()) -> list[tuple[dict, list[tuple[CodeEntry, dict]]]]:
+    """(resource, [(entry, coding)]) for each resource whose `field` CodeableConcept has a coding that maps to a
+    concept `source` may establish, and for each resource whose id() is in `also`, with or without such codes.
 
-    Every Condition and Procedure of the record goes through here, most of them unrelated history: kept lean.
+    Every Condition and Procedure of the record goes through here, most of them unrelated history: one tight loop
+    that reads the code tables' remembered answers directly and asks `findings_for` only for codes not seen yet.
     """
-    codings = concept_field.get("coding") if isinstance(concept_field, dict) else None
-    hits = []
-    if isinstance(codings, list):
-        for c in codings:
-            if isinstance(c, dict):
-                for entry in tables.findings_for(c.get("system"), c.get("code")):
+    remembered, findings_for = tables.remembered.get, tables.findings_for
+    out = []
+    for res in resources:
+        concept = res.get(field)
+        codings = concept.get("coding") if type(concept) is dict else None  # JSON objects are exactly dicts
+        hits = None
+        if type(codings) is list:
+            for c in codings:
+                if type(c) is not dict:
+                    continue
+                system, code = c.get("system"), c.get("code")
+                try:
+                    found = remembered((system, code))
+                except TypeError:  # unhashable, so not a string: no code
+                    continue
+                if found is None:
+                    found = findings_for(system, code)
+                for entry in found:
                     if source in entry.in_:
+                        hits = hits or []
                         hits.append((entry, c))
-    return hits
+        if hits:
+            out.append((res, hits))
+        elif also and id(res) in also:
+            out.append((res, []))
+    return out
+
+
+def _coded_entries(tables: CodeTables, concept_field: object, source: str) -> list[tuple[CodeEntry, dict]]:
+    """(entry, coding) for each coding of one CodeableConcept that maps to a concept `source` may establish."""
+    found = _coded(tables, [{"code": concept_field}], source)
+    return found[0][1] if found else []
 
 
 def _status_code(field_value: object) -> str | None:
@@ -254,9 +279,8 @@ def _onset(cond: dict, birth: date | None) -> date | None:
 def _read_procedures(facts: Facts, procedures: list[dict]) -> list[tuple[date | None, date | None, Evidence]]:
     therapy_concept = facts.tables.derived["conservative_therapy"]["therapy_concept"]
     therapy = []
-    for proc in procedures:
-        hits = _coded_entries(facts.tables, proc.get("code"), "procedure")
-        if not hits or _unreadable(facts, proc, hits):
+    for proc, hits in _coded(facts.tables, procedures, "procedure"):
+        if _unreadable(facts, proc, hits):
             continue
         if _text(proc.get("status")) not in PROCEDURE_DONE:
             continue
