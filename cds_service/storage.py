@@ -7,6 +7,9 @@ SQLite durability per write: feedback and token ids are fsynced at commit (synch
 write uses `audit_sync` (default NORMAL): in WAL mode its commit survives a crash or kill of the service but not of
 the machine until the next fsynced commit or checkpoint, which saves an fsync on every hook call. Set
 SQLITE_AUDIT_SYNC=FULL to fsync it too. PostgreSQL commits are always durable.
+
+Inserts (the hook record on every call, feedback) skip SQLAlchemy's per-statement layer (`Storage._insert`); schema,
+reads, token ids and exports, which are rare, use SQLAlchemy Core.
 """
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import (JSON, Column, DateTime, Float, ForeignKey, Integer, MetaData, String, Table, Text,
                         create_engine, delete, event, insert, select, text)
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 log = logging.getLogger(__name__)
@@ -122,11 +125,35 @@ def _sqlite_engine(url) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
-        sync = conn.get_execution_options().get("sqlite_synchronous", "FULL")
-        conn.exec_driver_sql(f"PRAGMA synchronous={sync}")  # set for each transaction: never inherited
-        conn.exec_driver_sql("BEGIN IMMEDIATE")  # take the write lock up front: no lock upgrade deadlocks
+        _begin_sqlite(conn.exec_driver_sql, conn.get_execution_options().get("sqlite_synchronous", "FULL"))
 
     return engine
+
+
+def _begin_sqlite(execute, sync: str) -> None:
+    execute(f"PRAGMA synchronous={sync}")  # set for each transaction: never inherited
+    execute("BEGIN IMMEDIATE")  # take the write lock up front: no lock upgrade deadlocks
+
+
+class _Insert:
+    """`INSERT INTO table` compiled once for a dialect, and each column's bind processor: rows handed to the driver
+    are stored exactly as SQLAlchemy stores them (JSON serialised, datetimes in the dialect's format)."""
+
+    def __init__(self, table: Table, dialect: Dialect):
+        columns = {c.key: c for c in table.columns if c is not table.autoincrement_column}
+        compiled = insert(table).compile(dialect=dialect, column_keys=list(columns), for_executemany=True)
+        self.sql, self._positional, self._table = compiled.string, compiled.positional, table.name
+        self._keys = tuple(compiled.positiontup if compiled.positional else compiled.binds)
+        self._processors = tuple(columns[k].type.dialect_impl(dialect).bind_processor(dialect) for k in self._keys)
+        self._columns = frozenset(columns)
+
+    def parameters(self, row: dict) -> list | dict:
+        """The driver's parameters for `row`, which gives every column but an autoincrement id (None for NULL)."""
+        if row.keys() != self._columns:
+            raise ValueError(f"a row of {self._table} must give exactly its columns; missing "
+                             f"{sorted(self._columns - row.keys())}, unknown {sorted(row.keys() - self._columns)}")
+        values = [row[k] if p is None else p(row[k]) for k, p in zip(self._keys, self._processors)]
+        return values if self._positional else dict(zip(self._keys, values))
 
 
 class Storage:
@@ -138,6 +165,7 @@ class Storage:
         self._engine = (_sqlite_engine(self.url) if self.url.get_backend_name() == "sqlite"
                         else create_engine(self.url, pool_pre_ping=True))
         self._pid = os.getpid()
+        self._inserts = {t: _Insert(t, self._engine.dialect) for t in (issued_card, issued_suggestion, audit, feedback)}
 
     @classmethod
     def open(cls, url: str, audit_sync: str = "NORMAL") -> "Storage":
@@ -161,19 +189,45 @@ class Storage:
                 conn.execute(text("SELECT pg_advisory_xact_lock(4242001)"))
             metadata.create_all(conn)
 
+    def _insert(self, sync: str, rows_by_table: list[tuple[Table, list[dict]]]) -> None:
+        """Insert rows into tables, in order, in one transaction committed before returning.
+
+        This runs on every hook call, so it uses the pooled driver connection directly with statements compiled
+        once: SQLAlchemy's per-statement layer (connection wrapper, events, statement cache keys, result objects)
+        cost about twice the database's own work. The transaction is the same as `_begin`'s: on SQLite
+        `synchronous=<sync>` and BEGIN IMMEDIATE. Driver errors become StorageUnavailable, logged by type only."""
+        work = [(self._inserts[table].sql, [self._inserts[table].parameters(r) for r in rows])
+                for table, rows in rows_by_table if rows]  # built before the write lock is taken
+        engine = self.engine
+        errors = (SQLAlchemyError, engine.dialect.loaded_dbapi.Error)
+        try:
+            conn = engine.raw_connection()
+        except errors as exc:
+            raise _unreachable(exc) from exc
+        try:
+            cursor = conn.cursor()
+            if engine.dialect.name == "sqlite":
+                _begin_sqlite(cursor.execute, sync)
+            for sql, parameters in work:
+                cursor.executemany(sql, parameters)
+            conn.commit()
+        except errors as exc:
+            try:
+                conn.rollback()
+            except errors:
+                conn.invalidate()  # unusable: the pool opens a new connection instead
+            raise _write_failed(exc) from exc
+        finally:
+            conn.close()  # back to the pool
+
     def record_hook(self, cards: list[IssuedCard], audit_rows: list[dict]) -> None:
         now = utcnow()
-        with self._begin(self.audit_sync) as conn:
-            if cards:
-                conn.execute(insert(issued_card), [
-                    {"card_uuid": c.card_uuid, "service_id": c.service_id, "hook_instance": c.hook_instance,
-                     "consult_id": c.consult_id, "issued_at": now} for c in cards])
-                suggestions = [{"card_uuid": c.card_uuid, "suggestion_uuid": s}
-                               for c in cards for s in dict.fromkeys(c.suggestion_uuids)]
-                if suggestions:
-                    conn.execute(insert(issued_suggestion), suggestions)
-            if audit_rows:
-                conn.execute(insert(audit), [{"recorded_at": now, **row} for row in audit_rows])
+        self._insert(self.audit_sync, [
+            (issued_card, [{"card_uuid": c.card_uuid, "service_id": c.service_id, "hook_instance": c.hook_instance,
+                            "consult_id": c.consult_id, "issued_at": now} for c in cards]),
+            (issued_suggestion, [{"card_uuid": c.card_uuid, "suggestion_uuid": s}
+                                 for c in cards for s in dict.fromkeys(c.suggestion_uuids)]),
+            (audit, [{"recorded_at": now, **row} for row in audit_rows])])
 
     def issued(self, card_uuids: list[str]) -> dict[str, tuple[str, set[str]]]:
         """card uuid -> (service id, suggestion uuids) for the cards among `card_uuids` that were issued."""
@@ -192,8 +246,7 @@ class Storage:
 
     def add_feedback(self, rows: list[dict]) -> None:
         now = utcnow()
-        with self._begin() as conn:
-            conn.execute(insert(feedback), [{"received_at": now, **row} for row in rows])
+        self._insert("FULL", [(feedback, [{"received_at": now, **row} for row in rows])])
 
     def first_use_of_jti(self, issuer: str, jti: str, expires_at: datetime) -> bool:
         """Remember a token id until it expires; False when it was seen before (a replay)."""
@@ -216,6 +269,18 @@ class Storage:
             return [dict(r) for r in rows]
 
 
+def _unreachable(error: Exception) -> StorageUnavailable:
+    log.error("database unavailable: %s", type(error).__name__)  # the type only: no data in logs
+    return StorageUnavailable("the database could not be reached")
+
+
+def _write_failed(error: Exception, expected: bool = False) -> StorageUnavailable:
+    """`expected`: the caller makes the failure its answer (a duplicate token id), so it is not logged as an outage."""
+    if not expected:
+        log.error("database error: %s", type(error).__name__)
+    return StorageUnavailable("the database write failed")
+
+
 class _Transaction:
     """engine.begin() whose database errors become StorageUnavailable (logged by type: no data in logs)."""
 
@@ -231,8 +296,7 @@ class _Transaction:
         except SQLAlchemyError as exc:
             if self._conn is not None:
                 self._conn.close()
-            log.error("database unavailable: %s", type(exc).__name__)
-            raise StorageUnavailable("the database could not be reached") from exc
+            raise _unreachable(exc) from exc
 
     def __exit__(self, exc_type, exc, tb):
         try:
@@ -249,6 +313,4 @@ class _Transaction:
             failure = exc if isinstance(exc, SQLAlchemyError) else None
         if failure is None:
             return False
-        if not isinstance(failure, IntegrityError):  # a duplicate key is the caller's answer, not an outage
-            log.error("database error: %s", type(failure).__name__)
-        raise StorageUnavailable("the database write failed") from failure
+        raise _write_failed(failure, expected=isinstance(failure, IntegrityError)) from failure

@@ -3,14 +3,16 @@ token ids are remembered until they expire, and the export command lists a date 
 import csv
 import io
 import json
+import logging
 import threading
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import Text, cast, event, insert, select
 from storage_backends import database_url, postgres_url  # noqa: F401 (fixtures)
 
-from cds_service import cli
-from cds_service.storage import IssuedCard, Storage, StorageUnavailable, utcnow
+from cds_service import cli, storage as storage_module
+from cds_service.storage import IssuedCard, Storage, StorageUnavailable, audit, feedback, issued_card, utcnow
 
 
 def _feedback_row(card: str, comment: str | None = None) -> dict:
@@ -104,14 +106,67 @@ def test_export_rejects_a_bad_date(capsys):
 
 @pytest.mark.parametrize("audit_sync", ["NORMAL", "FULL"])
 def test_sqlite_fsyncs_feedback_always_and_the_audit_row_as_configured(tmp_path, audit_sync):
-    from sqlalchemy import event
-
-    storage = Storage.open(f"sqlite:///{tmp_path}/s.sqlite3", audit_sync)
-    pragmas = []
-    event.listen(storage.engine, "before_cursor_execute",
-                 lambda conn, cur, stmt, *a: pragmas.append(stmt) if stmt.startswith("PRAGMA synchronous") else None)
+    storage = Storage(f"sqlite:///{tmp_path}/s.sqlite3", audit_sync)
+    statements = []  # what the driver runs, seen by SQLite itself
+    event.listen(storage.engine, "connect", lambda dbapi_conn, _: dbapi_conn.set_trace_callback(statements.append))
+    storage.create_tables()
+    statements.clear()
     storage.record_hook([IssuedCard("card-1", "imaging-auc-select", "hi-1", "urn:uuid:c1", ())], [])
     storage.add_feedback([_feedback_row("card-1")])
-    assert pragmas == [f"PRAGMA synchronous={audit_sync}", "PRAGMA synchronous=FULL"]
+    assert [" ".join(s.split()[:3]) for s in statements] == [
+        f"PRAGMA synchronous={audit_sync}", "BEGIN IMMEDIATE", "INSERT INTO issued_card", "COMMIT",
+        "PRAGMA synchronous=FULL", "BEGIN IMMEDIATE", "INSERT INTO feedback", "COMMIT"]
     with storage.engine.connect() as conn:  # and it really is in force inside the transaction
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL (the default)
+
+
+def _audit_row(hook_instance: str) -> dict:
+    return {"consult_id": "urn:uuid:c1", "hook_instance": hook_instance, "service_id": "imaging-auc-select",
+            "issuer": None, "tenant": "t-1", "order_reference": "ServiceRequest/sr-1", "order_system": None,
+            "order_code": "72148", "procedure_id": None, "variants": [{"variant": "LBP-1", "status": "matched"}],
+            "rating": "not-appropriate", "card_uuid": None, "suggestion_uuids": [],
+            "fact_codes": [{"concept": "low-back-pain", "source": "condition", "code": "M54.50"}], "latency_ms": 0.8}
+
+
+def _stored_text(conn, table) -> list[tuple]:
+    """A table's rows as the database holds them (every column cast to text: no SQLAlchemy type processing)."""
+    columns = [cast(c, Text) for c in table.columns if c is not table.autoincrement_column]
+    return [tuple(r) for r in conn.execute(select(*columns).order_by(*table.primary_key.columns))]
+
+
+def test_hook_records_and_feedback_are_stored_exactly_as_sqlalchemy_stores_them(database_url, monkeypatch):
+    # the fast write path hands values to the driver itself; the same rows written through SQLAlchemy Core must
+    # leave the same text in the database (JSON, datetimes, NULLs) and read back unchanged
+    now = datetime(2026, 11, 23, 15, 0)  # whole seconds: the driver's own datetime format would differ
+    monkeypatch.setattr(storage_module, "utcnow", lambda: now)
+    storage = Storage.open(database_url)
+    row, feedback_row = _audit_row("hi-1"), {**_feedback_row("card-1"), "accepted_suggestions": ["s-1"],
+                                             "outcome_timestamp": datetime(2026, 11, 23, 15, 0, 1, 250)}
+    storage.record_hook([IssuedCard("card-1", "imaging-auc-select", "hi-1", "urn:uuid:c1", ())], [row])
+    storage.add_feedback([feedback_row])
+    with storage.engine.begin() as conn:
+        conn.execute(insert(issued_card), {"card_uuid": "card-2", "service_id": "imaging-auc-select",
+                                           "hook_instance": "hi-1", "consult_id": "urn:uuid:c1", "issued_at": now})
+        conn.execute(insert(audit), {"recorded_at": now, **row})
+        conn.execute(insert(feedback), {"received_at": now, **feedback_row})
+        fast_card, core_card = _stored_text(conn, issued_card)
+        fast_audit, core_audit = _stored_text(conn, audit)
+        fast_feedback, core_feedback = _stored_text(conn, feedback)
+    assert fast_card[1:] == core_card[1:]  # all but the card uuid
+    assert fast_audit == core_audit and fast_feedback == core_feedback
+    for kind, expected in (("audit", {"recorded_at": now, **row}), ("feedback", {"received_at": now, **feedback_row})):
+        exported = [{k: v for k, v in r.items() if k != "id"} for r in storage.export(kind, now, now + timedelta(1))]
+        assert exported == [expected, expected]
+
+
+def test_a_failed_hook_write_stores_nothing_and_logs_no_data(database_url, caplog):
+    storage = Storage.open(database_url)
+    broken = {**_audit_row("hook-instance-private-7"), "latency_ms": None}  # NOT NULL: fails after the card insert
+    with pytest.raises(StorageUnavailable):
+        storage.record_hook([IssuedCard("card-private-7", "imaging-auc-select", "hook-instance-private-7",
+                                        "urn:uuid:c1", ("s-private-7",))], [broken])
+    assert "database error:" in caplog.text
+    assert "private-7" not in caplog.text  # PostgreSQL's own message quotes the failing row
+    assert storage.issued(["card-private-7"]) == {}  # the card inserted before the failure was rolled back
+    storage.record_hook([], [_audit_row("hi-2")])  # and the connection went back to the pool usable
+    assert [r["hook_instance"] for r in storage.export("audit", datetime(2000, 1, 1), datetime(2100, 1, 1))] == ["hi-2"]
