@@ -16,7 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import sekmet_server  # noqa: E402
 from cds_service.app import create_app  # noqa: E402
 from cds_service.config import Settings  # noqa: E402
-from lbp_records import VARIANTS, MRI_LUMBAR_WO, full_prefetch, lbp_record, order_select, transaction  # noqa: E402
+from builders import record_prefetch  # noqa: E402
+from lbp_records import VARIANTS, MRI_LUMBAR_WO, lbp_record, order_select, transaction  # noqa: E402
 
 
 def percentiles(samples: list[float]) -> str:
@@ -46,7 +47,7 @@ def main(n: int = 200) -> None:
             variants = [VARIANTS[i % len(VARIANTS)] for i in range(n)]
             fetched = [order_select(records[v][0]["id"], MRI_LUMBAR_WO, fhir_server=fhir.base, token=fhir.token)
                        for v in variants]
-            prefetched = [order_select(records[v][0]["id"], MRI_LUMBAR_WO, prefetch=full_prefetch(records[v]))
+            prefetched = [order_select(records[v][0]["id"], MRI_LUMBAR_WO, prefetch=record_prefetch(records[v]))
                           for v in variants]
             run(client, fetched[:20] + prefetched[:20])  # warm-up
             print(f"order-select, {n} calls, in-process Flask client, sekmet-fhir 0.1.1 on 127.0.0.1, 5 keys per call")

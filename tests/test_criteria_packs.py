@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from builders import condition, pama_rating
+from builders import condition, pama_rating, service_request as order
 from cds_service import cli
 from cds_service.app import create_app, engine_options
 from cds_service.config import Settings
@@ -13,7 +13,7 @@ from criteria import CriteriaError
 from criteria.importer import import_csv
 from criteria.loader import BUNDLED_PACK
 from hooks.engine import Engine
-from vcf_records import order, post
+from vcf_records import post
 
 LBP_2 = dict(age=50, conditions=[condition("M54.50", onset_days=120)])
 SITE_SOURCE = {"SITE-2026": {"citation": "Local spine committee, 2026", "url": None}}

@@ -10,7 +10,8 @@ from cds_service.app import create_app
 from cds_service.config import ConfigError, Settings
 from cds_service.fhir_fetch import expand
 from fhir_stub_server import StubFhirServer, elapsed
-from lbp_records import MRI_LUMBAR_W, MRI_LUMBAR_WO, lbp_record, order_select, pama_ratings
+from builders import pama_ratings
+from lbp_records import MRI_LUMBAR_W, MRI_LUMBAR_WO, lbp_record, order_select
 
 SELECT = "/cds-services/imaging-auc-select"
 PARTS = ("patient demographics", "problem list (Conditions)", "procedure history", "medication history")

@@ -7,8 +7,9 @@ import pytest
 import sekmet_server
 from cds_service.app import create_app
 from cds_service.config import Settings
-from lbp_records import (LOW_BACK_PAIN, MRI_LUMBAR_W, MRI_LUMBAR_WO, SNOMED, VARIANTS, answer, condition,
-                         full_prefetch, lbp_record, order_select, pama_ratings, transaction)
+from builders import SNOMED, answer, pama_ratings, record_prefetch
+from lbp_records import (LOW_BACK_PAIN, MRI_LUMBAR_W, MRI_LUMBAR_WO, VARIANTS, lbp_record, order_select, problem,
+                         transaction)
 
 SELECT = "/cds-services/imaging-auc-select"
 SIGN = "/cds-services/imaging-auc-sign"
@@ -17,8 +18,8 @@ PAGED = "paged1"  # a patient with more Conditions than fit on sekmet's 20-entry
 
 def paged_record() -> list[dict]:
     """45 resolved (ignored) Conditions, then active low back pain and a malignancy: LBP-7 only if all pages are read."""
-    filler = [condition(PAGED, f"{PAGED}-old{i}", {"system": SNOMED, "code": "386661006", "display": "Fever"}, 1000 + i,
-                        status="resolved") for i in range(45)]
+    filler = [problem(PAGED, f"{PAGED}-old{i}", {"system": SNOMED, "code": "386661006", "display": "Fever"}, 1000 + i,
+                      status="resolved") for i in range(45)]
     record = lbp_record("LBP-7", PAGED)
     return [record[0]] + filler + record[1:]
 
@@ -43,7 +44,7 @@ def test_fallback_gives_the_same_answer_as_full_prefetch(fhir, engine, variant, 
     record = lbp_record(variant)
     pid = record[0]["id"]
     c = client(engine)
-    with_prefetch = c.post(SELECT, json=order_select(pid, code, prefetch=full_prefetch(record)))
+    with_prefetch = c.post(SELECT, json=order_select(pid, code, prefetch=record_prefetch(record)))
     fetched = c.post(SELECT, json=order_select(pid, code, fhir_server=fhir.base, token=fhir.token))
     assert with_prefetch.status_code == fetched.status_code == 200
     assert pama_ratings(fetched.get_json()), "the fallback answer carries a rating"
@@ -58,7 +59,7 @@ def test_order_sign_fallback_matches_prefetch(fhir, engine):
     body = order_select("lbp6", MRI_LUMBAR_WO, fhir_server=fhir.base, token=fhir.token)
     body.update(hook="order-sign")
     del body["context"]["selections"]
-    prefetched = dict(body, prefetch=full_prefetch(record))
+    prefetched = dict(body, prefetch=record_prefetch(record))
     del prefetched["fhirServer"], prefetched["fhirAuthorization"]
     c = client(engine)
     a, b = c.post(SIGN, json=body), c.post(SIGN, json=prefetched)
@@ -68,7 +69,7 @@ def test_order_sign_fallback_matches_prefetch(fhir, engine):
 
 def test_partial_prefetch_is_completed_from_the_server(fhir, engine):
     record = lbp_record("LBP-5")  # the prior laminotomy is a Procedure: only the server has it
-    prefetch = {k: v for k, v in full_prefetch(record).items() if k in ("patient", "conditions")}
+    prefetch = {k: v for k, v in record_prefetch(record).items() if k in ("patient", "conditions")}
     resp = client(engine).post(SELECT, json=order_select("lbp5", MRI_LUMBAR_W, prefetch=prefetch,
                                                          fhir_server=fhir.base, token=fhir.token))
     assert resp.status_code == 200
@@ -78,7 +79,7 @@ def test_partial_prefetch_is_completed_from_the_server(fhir, engine):
 def test_paging_is_followed_to_the_last_page(fhir, engine):
     c = client(engine)
     fetched = c.post(SELECT, json=order_select(PAGED, MRI_LUMBAR_W, fhir_server=fhir.base, token=fhir.token))
-    prefetched = c.post(SELECT, json=order_select(PAGED, MRI_LUMBAR_W, prefetch=full_prefetch(paged_record())))
+    prefetched = c.post(SELECT, json=order_select(PAGED, MRI_LUMBAR_W, prefetch=record_prefetch(paged_record())))
     assert answer(fetched.get_json()) == answer(prefetched.get_json())
     assert "suspected cancer" in fetched.get_json()["cards"][0]["summary"]
 

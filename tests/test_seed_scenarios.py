@@ -1,7 +1,7 @@
 """The five seed articles (../shared/reference/000-004) as patient records and orders, with the rating and the
 top alternative each seed states."""
-from builders import condition, pama_rating, procedure
-from vcf_records import LOINC, category, order, post, recommends_cancel, suggested
+from builders import acr_category, condition, pama_rating, procedure, service_request as order
+from vcf_records import LOINC, post, recommends_cancel, suggested
 
 PT_8_WEEKS = procedure("97110", start_days=60, end_days=4)
 
@@ -17,7 +17,7 @@ def test_seed_000_chronic_thoracic_pain_after_failed_therapy(client):
     assert "May be appropriate (disagreement)" in card["detail"]
     out, card = post(client, [order("72070")], **record)
     assert pama_rating(out) == "appropriate" and card is None
-    assert category(out) == "may-be-appropriate-disagreement"
+    assert acr_category(out) == "may-be-appropriate-disagreement"
 
 
 def test_seed_001_chronic_low_back_pain_without_prior_management(client):
@@ -47,7 +47,7 @@ def test_seed_003_new_back_pain_after_prior_kyphoplasty(client):
     record = dict(age=78, conditions=[condition("M81.0", onset_days=3000), condition("M54.6", onset_days=7)],
                   procedures=[procedure("22514", start_days=730)])
     out, card = post(client, [order("72128")], **record)
-    assert pama_rating(out) == "appropriate" and category(out) == "usually-appropriate"
+    assert pama_rating(out) == "appropriate" and acr_category(out) == "usually-appropriate"
     out, card = post(client, [order("24987-0", LOINC)], **record)
     assert pama_rating(out) == "not-appropriate"
     assert "VCF-C" in card["detail"]
@@ -63,7 +63,7 @@ def test_seed_004_chronic_low_back_pain_after_eight_weeks_of_therapy(client):
     record = dict(age=58, conditions=[condition("M54.50", onset_days=70), condition("M54.16", onset_days=70)],
                   procedures=[PT_8_WEEKS])
     out, card = post(client, [order("72148")], **record)
-    assert pama_rating(out) == "appropriate" and category(out) == "usually-appropriate"
+    assert pama_rating(out) == "appropriate" and acr_category(out) == "usually-appropriate"
     out, card = post(client, [order("72149")], **record)
     assert pama_rating(out) == "not-appropriate"
     assert suggested(card)[0] == "MRI lumbar spine without IV contrast"

@@ -11,8 +11,8 @@ from cds_service.config import Settings
 from hooks.engine import Engine
 from vcf_records import (BREAST_CANCER_HISTORY, LBP_ACUTE, LOINC, NEW_LUMBAR_VCF, NEW_OSTEOPOROTIC_VCF,
                          OSTEOPOROSIS, PRIOR_OSTEOPOROTIC_FRACTURE, PT_COURSE, THORACIC_ACUTE, THORACIC_CHRONIC,
-                         category, order, post, recommends_cancel, suggested)
-from builders import condition, pama_rating
+                         post, recommends_cancel, suggested)
+from builders import acr_category, condition, pama_rating, service_request as order
 
 TBP = "Thoracic Back Pain (2024)"
 VCF = "Management of Vertebral Compression Fractures (2022)"
@@ -59,7 +59,7 @@ def test_appropriate_order_is_rated_appropriate_and_names_the_variant(info_clien
                                                                        name):
     out, card = post(info_client, [sr], **record)
     assert pama_rating(out) == "appropriate"
-    assert category(out) == expected
+    assert acr_category(out) == expected
     assert card["indicator"] == "info"
     assert name in card["detail"]
 

@@ -1,10 +1,9 @@
 """Patient records and small HTTP helpers for the Thoracic Back Pain, VCF, seed and pack tests."""
 from __future__ import annotations
 
-from builders import CPT, condition, full_prefetch, hook_request, procedure, service_request
+from builders import condition, full_prefetch, hook_request, procedure
 
 LOINC = "http://loinc.org"
-CATEGORY_SYSTEM = "urn:imaging-cds:CodeSystem:acr-appropriateness-category"
 
 THORACIC_ACUTE = condition("M54.6", onset_days=10, display="Pain in thoracic spine")
 THORACIC_CHRONIC = condition("M54.6", onset_days=120, display="Pain in thoracic spine")
@@ -18,10 +17,6 @@ OSTEOPOROSIS = condition("M81.0", onset_days=2000)
 PRIOR_OSTEOPOROTIC_FRACTURE = condition("Z87.310", onset_days=800)
 
 
-def order(code: str, system: str = CPT, rid: str = "sr-1") -> dict:
-    return service_request(code, system=system, rid=rid)
-
-
 def post(client, orders: list[dict], *, age: int = 45, conditions=(), procedures=(), hook: str = "order-select"):
     """Send the orders with a full prefetch; returns (response JSON, the one card or None)."""
     body = hook_request(orders, hook=hook, prefetch=full_prefetch(age, conditions, procedures))
@@ -30,16 +25,6 @@ def post(client, orders: list[dict], *, age: int = 45, conditions=(), procedures
     out = resp.json
     assert len(out["cards"]) <= 1
     return out, (out["cards"][0] if out["cards"] else None)
-
-
-def category(response: dict) -> str | None:
-    """The ACR category coding attached next to the PAMA rating."""
-    for action in (response.get("extension") or {}).get("systemActions", []):
-        for ext in action["resource"].get("extension", []):
-            if ext["url"].endswith("/pama-rating"):
-                codes = [c["code"] for c in ext["valueCodeableConcept"]["coding"] if c["system"] == CATEGORY_SYSTEM]
-                return codes[0] if codes else None
-    return None
 
 
 def suggested(card: dict) -> list[str]:
