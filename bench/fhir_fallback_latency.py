@@ -11,7 +11,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the project (bench.server) and the test helpers (sekmet_server)
 
 import sekmet_server  # noqa: E402
 from cds_service.app import create_app  # noqa: E402
