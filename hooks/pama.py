@@ -23,12 +23,12 @@ def rated_resource(order: dict, rating: str, consult_id: str, qcdsm_id: str,
     Only the top level is copied: the rest is shared with the request, which nothing changes once it is read.
     """
     resource = dict(order)
-    kept = [e for e in resource.get("extension") or [] if isinstance(e, dict) and e.get("url") not in PAMA_EXTENSIONS]
-    codings = [{"system": RATING_SYSTEM, "code": rating}]
+    kept = [e for e in dicts(order.get("extension")) if e.get("url") not in PAMA_EXTENSIONS]
+    rating_codings = [{"system": RATING_SYSTEM, "code": rating}]
     if category is not None and category is not Category.UNKNOWN:
-        codings.append({"system": CATEGORY_SYSTEM, "code": category.value, "display": category.label})
+        rating_codings.append({"system": CATEGORY_SYSTEM, "code": category.value, "display": category.label})
     ours = [
-        {"url": PAMA_RATING, "valueCodeableConcept": {"coding": codings}},
+        {"url": PAMA_RATING, "valueCodeableConcept": {"coding": rating_codings}},
         {"url": QCDSM, "valueString": qcdsm_id},
         {"url": CONSULT_ID, "valueUri": consult_id},
     ]
